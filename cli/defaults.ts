@@ -1,0 +1,3 @@
+export const DEFAULT_MANAGER_STATE_DIR = '/var/lib/hush/manager';
+export const DEFAULT_LISTEN = '0.0.0.0:4242';
+export const DEFAULT_CERT_EXPIRY = '90d';

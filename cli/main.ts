@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The `hush` command line.
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../manager/server/control.js';
+import { managerCommands } from './commands/manager.js';
+import { nodeCommands } from './commands/node.js';
+import { secretCommands } from './commands/secret.js';
+
+const program = new Command('hush')
+  .description('hush: secrets for clusters of Linux nodes, served live from memory at /run/secrets')
+  .version(VERSION, '-v, --version')
+  .option('-H, --host <socket>', 'manager control socket (default: $HUSH_HOST, or control.sock in $HUSH_STATE_DIR or /var/lib/hush/manager)')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+managerCommands(program);
+secretCommands(program);
+nodeCommands(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+  } else {
+    process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,70 @@
+// The CA RPCs: the root certificate for joiners, node certificates for a valid
+// join token (the node's key never leaves the node: only its CSR does), renewal.
+import { isIP } from 'node:net';
+import { newId } from '../../common/ids.js';
+import { invalidArgument, permissionDenied } from '../../common/errors.js';
+import type { PeerIdentity } from '../../common/certs.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import type { NodeRoleName } from '../state/records.js';
+import { validateLabels } from '../secrets/validate.js';
+import { caDigest, parseJoinToken, tokenMatches } from './tokens.js';
+import type { Logger } from '../../common/log.js';
+
+const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+export interface IssuedNodeCertificate {
+  nodeId: string;
+  certificatePem: string;
+  rootCaPem: string;
+  role: NodeRoleName;
+}
+
+export class CAService {
+  constructor(private readonly cluster: Cluster, private readonly nodes: NodeRegistry, private readonly log: Logger) {}
+
+  rootCertificate(): string {
+    return this.cluster.ca.certPem;
+  }
+
+  /** The role a join token grants, compared in constant time against both tokens. */
+  private roleForToken(token: string): NodeRoleName {
+    const parsed = parseJoinToken(token);
+    if (!tokenMatches(parsed.caDigest, caDigest(this.cluster.ca.certDer))) {
+      throw permissionDenied('join token is for a different CA (another cluster, or the CA was rotated)');
+    }
+    const worker = tokenMatches(token, this.cluster.joinToken('worker'));
+    const manager = tokenMatches(token, this.cluster.joinToken('manager'));
+    if (worker) return 'worker';
+    if (manager) return 'manager';
+    throw permissionDenied('invalid join token (it may have been rotated)');
+  }
+
+  async issue(req: { csrPem: string; token: string; hostname: string; labels: Record<string, string> }): Promise<IssuedNodeCertificate> {
+    const role = this.roleForToken(req.token);
+    if (!HOSTNAME.test(req.hostname) && !isIP(req.hostname)) throw invalidArgument(`invalid hostname ${JSON.stringify(req.hostname.slice(0, 80))}`);
+    validateLabels(req.labels);
+    const nodeId = newId();
+    const cert = this.cluster.ca.issue({
+      csrPem: req.csrPem, nodeId, role, clusterId: this.cluster.id, validityMs: this.cluster.record.certExpiryMs,
+    });
+    await this.nodes.add({
+      id: nodeId, role, hostname: req.hostname, labels: req.labels, certSerial: cert.serial,
+      certNotAfterMs: cert.notAfter.getTime(), state: 'unknown', availability: 'active', createdAtMs: Date.now(),
+    });
+    this.log.info({ nodeId, role, hostname: req.hostname, serial: cert.serial }, 'node joined');
+    return { nodeId, certificatePem: cert.certPem, rootCaPem: this.cluster.ca.certPem, role };
+  }
+
+  /** Same node id and role, new key and validity; authenticated by the current certificate. */
+  async renew(caller: PeerIdentity, csrPem: string): Promise<IssuedNodeCertificate> {
+    const node = await this.nodes.find(caller.nodeId);
+    if (!node) throw permissionDenied(`node ${caller.nodeId} is not a member of this cluster`);
+    const cert = this.cluster.ca.issue({
+      csrPem, nodeId: node.id, role: node.role, clusterId: this.cluster.id, validityMs: this.cluster.record.certExpiryMs,
+    });
+    await this.nodes.update(node.id, (n) => ({ ...n, certSerial: cert.serial, certNotAfterMs: cert.notAfter.getTime() }));
+    this.log.info({ nodeId: node.id, serial: cert.serial }, 'node certificate renewed');
+    return { nodeId: node.id, certificatePem: cert.certPem, rootCaPem: this.cluster.ca.certPem, role: node.role };
+  }
+}

@@ -1,0 +1,105 @@
+// The unlocked cluster: its record, CA, join tokens and the manager's own TLS identity.
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import type { Store } from '../store/store.js';
+import { CertificateAuthority } from '../ca/ca.js';
+import { newJoinToken } from '../ca/tokens.js';
+import { createCsr, generateNodeKey } from '../../common/certs.js';
+import { invalidArgument, unavailable } from '../../common/errors.js';
+import { open, seal } from '../crypto/seal.js';
+import { decode, encode, keys, type CARecord, type ClusterRecord, type ManagerIdentityRecord, type NodeRoleName } from '../state/records.js';
+
+const CA_KEY_CONTEXT = 'ca/key';
+const IDENTITY_KEY_CONTEXT = 'manager-identity/key';
+const tokenContext = (role: NodeRoleName) => `cluster/join-token/${role}`;
+
+export interface ManagerIdentity {
+  id: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export function sealCAKey(dek: Buffer, keyPem: string): string {
+  return seal(dek, CA_KEY_CONTEXT, Buffer.from(keyPem)).toString('base64');
+}
+
+export function sealJoinToken(dek: Buffer, role: NodeRoleName, token: string): string {
+  return seal(dek, tokenContext(role), Buffer.from(token)).toString('base64');
+}
+
+/** Issues the manager's own server/client certificate (role manager, SAN hush-manager). */
+export function issueManagerIdentity(ca: CertificateAuthority, dek: Buffer, cluster: { id: string; certExpiryMs: number; listenAddr: string }, id: string): { identity: ManagerIdentity; record: ManagerIdentityRecord } {
+  const keyPem = generateNodeKey();
+  const host = cluster.listenAddr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const ips = ['127.0.0.1', '::1', ...(isIP(host) && host !== '0.0.0.0' && host !== '::' ? [host] : [])];
+  const dns = ['localhost', hostname(), ...(!isIP(host) && host ? [host] : [])];
+  const { certPem } = ca.issue({
+    csrPem: createCsr(keyPem), nodeId: id, role: 'manager', clusterId: cluster.id,
+    validityMs: cluster.certExpiryMs, dnsNames: [...new Set(dns)], ipAddresses: [...new Set(ips)],
+  });
+  return {
+    identity: { id, certPem, keyPem },
+    record: { id, certPem, sealedKey: seal(dek, IDENTITY_KEY_CONTEXT, Buffer.from(keyPem)).toString('base64') },
+  };
+}
+
+export class Cluster {
+  private constructor(
+    private readonly store: Store,
+    private readonly dek: Buffer,
+    public record: ClusterRecord,
+    public readonly ca: CertificateAuthority,
+    public identity: ManagerIdentity,
+  ) {}
+
+  static async load(store: Store, dek: Buffer): Promise<Cluster> {
+    const [c, ca, mi] = await Promise.all([store.get(keys.cluster), store.get(keys.ca), store.get(keys.managerIdentity)]);
+    if (!c || !ca || !mi) throw new Error('the store holds no initialised cluster');
+    const caRecord = decode<CARecord>(ca.value);
+    const authority = new CertificateAuthority({
+      certPem: caRecord.certPem,
+      keyPem: open(dek, CA_KEY_CONTEXT, Buffer.from(caRecord.sealedKey, 'base64')).toString(),
+    });
+    const idRecord = decode<ManagerIdentityRecord>(mi.value);
+    const identity = {
+      id: idRecord.id, certPem: idRecord.certPem,
+      keyPem: open(dek, IDENTITY_KEY_CONTEXT, Buffer.from(idRecord.sealedKey, 'base64')).toString(),
+    };
+    return new Cluster(store, dek, decode<ClusterRecord>(c.value), authority, identity);
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  joinToken(role: NodeRoleName): string {
+    return open(this.dek, tokenContext(role), Buffer.from(this.record.sealedJoinTokens[role], 'base64')).toString();
+  }
+
+  /** Replaces a role's join token; the old one stops working at once. Nodes already joined keep their certs. */
+  async rotateJoinToken(role: NodeRoleName): Promise<string> {
+    if (role !== 'worker' && role !== 'manager') throw invalidArgument(`unknown role ${JSON.stringify(role)}: worker or manager`);
+    const token = newJoinToken(this.ca.certDer);
+    const kv = await this.store.get(keys.cluster);
+    if (!kv) throw new Error('cluster record vanished');
+    const record = decode<ClusterRecord>(kv.value);
+    const next = { ...record, sealedJoinTokens: { ...record.sealedJoinTokens, [role]: sealJoinToken(this.dek, role, token) } };
+    const result = await this.store.txn([{ key: keys.cluster, modRev: kv.modRev }], [{ type: 'put', key: keys.cluster, value: encode(next) }]);
+    if (!result.ok) throw unavailable('the cluster record is being changed concurrently, try again');
+    this.record = next;
+    return token;
+  }
+
+  /** Re-issues the manager's own certificate once half of its validity has passed. */
+  async renewIdentityIfDue(now = Date.now()): Promise<boolean> {
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(this.identity.certPem);
+    const from = Date.parse(cert.validFrom);
+    const to = Date.parse(cert.validTo);
+    if (now < from + (to - from) / 2) return false;
+    const { identity, record } = issueManagerIdentity(this.ca, this.dek, this.record, this.identity.id);
+    await this.store.txn([], [{ type: 'put', key: keys.managerIdentity, value: encode(record) }]);
+    this.identity = identity;
+    return true;
+  }
+}

@@ -1,0 +1,65 @@
+// `hush manager init`: creates a cluster in a state directory.
+import { mkdirSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { newId } from '../../common/ids.js';
+import { CertificateAuthority, createRootCA } from '../ca/ca.js';
+import { newJoinToken } from '../ca/tokens.js';
+import { createKeyring, formatUnlockKey, keyringExists, removeKeyring } from '../crypto/keyring.js';
+import { openSqliteStore } from '../store/sqlite.js';
+import { encode, keys, type ClusterRecord } from '../state/records.js';
+import { issueManagerIdentity, sealCAKey, sealJoinToken } from './cluster.js';
+
+export const STORE_FILE = 'manager.db';
+
+export interface InitOptions {
+  stateDir: string;
+  listenAddr: string;
+  autolock: boolean;
+  certExpiryMs: number;
+}
+
+export interface InitResult {
+  clusterId: string;
+  managerId: string;
+  workerToken: string;
+  managerToken: string;
+  unlockKey?: string;
+}
+
+export async function initCluster(opts: InitOptions): Promise<InitResult> {
+  mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(opts.stateDir, 0o700);
+  if (keyringExists(opts.stateDir)) {
+    throw new Error(`a cluster is already initialised in ${opts.stateDir}`);
+  }
+  const clusterId = newId();
+  const root = createRootCA(clusterId);
+  const ca = new CertificateAuthority(root);
+  const workerToken = newJoinToken(ca.certDer);
+  const managerToken = newJoinToken(ca.certDer);
+
+  const store = openSqliteStore(join(opts.stateDir, STORE_FILE));
+  try {
+    const { dek, unlockKey } = createKeyring(opts.stateDir, opts.autolock);
+    try {
+      const cluster: ClusterRecord = {
+        id: clusterId, createdAtMs: Date.now(), certExpiryMs: opts.certExpiryMs, listenAddr: opts.listenAddr,
+        sealedJoinTokens: { worker: sealJoinToken(dek, 'worker', workerToken), manager: sealJoinToken(dek, 'manager', managerToken) },
+      };
+      const managerId = newId();
+      const { record: identity } = issueManagerIdentity(ca, dek, cluster, managerId);
+      const result = await store.txn([{ key: keys.cluster, modRev: 0 }], [
+        { type: 'put', key: keys.cluster, value: encode(cluster) },
+        { type: 'put', key: keys.ca, value: encode({ certPem: root.certPem, sealedKey: sealCAKey(dek, root.keyPem) }) },
+        { type: 'put', key: keys.managerIdentity, value: encode(identity) },
+      ]);
+      if (!result.ok) throw new Error(`the store in ${opts.stateDir} already holds a cluster`);
+      return { clusterId, managerId, workerToken, managerToken, unlockKey: unlockKey && formatUnlockKey(unlockKey) };
+    } catch (e) {
+      removeKeyring(opts.stateDir); // a failed init leaves the directory re-initialisable
+      throw e;
+    }
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,52 @@
+// `hush manager run`: serve the control socket at once, the TLS port once unlocked.
+import type * as grpc from '@grpc/grpc-js';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { createLogger } from '../common/log.js';
+import { Manager } from './manager.js';
+import { startControlSocket, startTlsServer } from './server/servers.js';
+
+export const CONTROL_SOCKET = 'control.sock';
+
+export interface RunOptions {
+  stateDir: string;
+  /** Overrides the listen address recorded at init. */
+  listenAddr?: string;
+}
+
+export async function runManager(opts: RunOptions): Promise<void> {
+  const log = createLogger('hush-manager');
+  const manager = await Manager.open(opts.stateDir, log);
+  const socketPath = join(opts.stateDir, CONTROL_SOCKET);
+  const servers: grpc.Server[] = [await startControlSocket(manager, socketPath, log)];
+  log.info({ socket: socketPath, locked: manager.locked }, 'control socket ready');
+
+  manager.onUnlock(({ cluster }) => {
+    const addr = opts.listenAddr ?? cluster.record.listenAddr;
+    startTlsServer(manager, addr, log).then(({ server, port }) => {
+      servers.push(server);
+      log.info({ clusterId: cluster.id, listen: addr, port }, 'manager ready');
+    }, (err: Error) => {
+      log.fatal({ listen: addr, err: err.message }, 'cannot listen');
+      process.exit(1);
+    });
+  });
+  if (manager.locked) log.warn('manager is locked: serving only Unlock until `hush manager unlock` is given the key');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const force = setTimeout(() => servers.forEach((s) => s.forceShutdown()), 2000);
+    force.unref();
+    Promise.all(servers.map((s) => new Promise<void>((r) => s.tryShutdown(() => r()))))
+      .then(() => manager.close())
+      .finally(() => {
+        rmSync(socketPath, { force: true });
+        process.exit(0);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

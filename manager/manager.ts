@@ -1,0 +1,110 @@
+// A running manager: its store, and — once unlocked — its cluster, CA and services.
+import { join } from 'node:path';
+import type { Store } from './store/store.js';
+import { openSqliteStore } from './store/sqlite.js';
+import { failedPrecondition, invalidArgument } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import type { PeerIdentity } from '../common/certs.js';
+import { isAutolocked, openKeyring, rotateUnlockKey, WrongUnlockKeyError, keyringExists } from './crypto/keyring.js';
+import { Cluster } from './cluster/cluster.js';
+import { STORE_FILE } from './cluster/init.js';
+import { SecretService } from './secrets/service.js';
+import { NodeRegistry } from './nodes/registry.js';
+import { CAService } from './ca/service.js';
+import type { MembershipCheck } from './auth/authorize.js';
+import { keys } from './state/records.js';
+
+export interface Unlocked {
+  dek: Buffer;
+  unlockKey?: Buffer;
+  cluster: Cluster;
+  secrets: SecretService;
+  nodes: NodeRegistry;
+  ca: CAService;
+}
+
+export class Manager implements MembershipCheck {
+  readonly autolock: boolean;
+  private state?: Unlocked;
+  private unlockListeners: Array<(u: Unlocked) => void> = [];
+
+  private constructor(readonly stateDir: string, readonly store: Store, readonly log: Logger) {
+    this.autolock = isAutolocked(stateDir);
+  }
+
+  static async open(stateDir: string, log: Logger): Promise<Manager> {
+    if (!keyringExists(stateDir)) {
+      throw new Error(`no cluster in ${stateDir}: run \`hush manager init --state-dir ${stateDir}\` first`);
+    }
+    const manager = new Manager(stateDir, openSqliteStore(join(stateDir, STORE_FILE)), log);
+    if (!(await manager.store.get(keys.cluster))) throw new Error(`the store in ${stateDir} holds no cluster`);
+    if (!manager.autolock) await manager.unlockWith(openKeyring(stateDir).dek);
+    return manager;
+  }
+
+  get locked(): boolean {
+    return !this.state;
+  }
+
+  /** The unlocked state, or FAILED_PRECONDITION naming the way out. */
+  unlocked(): Unlocked {
+    if (!this.state) throw failedPrecondition('the manager is locked: run `hush manager unlock` with the unlock key');
+    return this.state;
+  }
+
+  onUnlock(listener: (u: Unlocked) => void): void {
+    this.unlockListeners.push(listener);
+    if (this.state) listener(this.state);
+  }
+
+  async unlock(unlockKey: Buffer): Promise<void> {
+    if (this.state) throw failedPrecondition('the manager is not locked');
+    let opened;
+    try {
+      opened = openKeyring(this.stateDir, unlockKey);
+    } catch (e) {
+      if (e instanceof WrongUnlockKeyError) throw invalidArgument(e.message);
+      throw e;
+    }
+    await this.unlockWith(opened.dek, opened.unlockKey);
+    this.log.info('manager unlocked');
+  }
+
+  rotateUnlockKey(): Buffer {
+    const state = this.unlocked();
+    if (!this.autolock) throw failedPrecondition('autolock is not enabled on this cluster (init it with --autolock)');
+    state.unlockKey = rotateUnlockKey(this.stateDir, state.dek);
+    this.log.info('unlock key rotated');
+    return state.unlockKey;
+  }
+
+  private async unlockWith(dek: Buffer, unlockKey?: Buffer): Promise<void> {
+    const cluster = await Cluster.load(this.store, dek);
+    if (await cluster.renewIdentityIfDue()) this.log.info('manager certificate renewed');
+    const nodes = new NodeRegistry(this.store);
+    this.state = {
+      dek, unlockKey, cluster, nodes,
+      secrets: new SecretService(this.store, dek),
+      ca: new CAService(cluster, nodes, this.log),
+    };
+    for (const l of this.unlockListeners) l(this.state);
+  }
+
+  // MembershipCheck, for the authorizer.
+  clusterId(): string | undefined {
+    return this.state?.cluster.id;
+  }
+
+  async refusal(identity: PeerIdentity): Promise<string | undefined> {
+    const state = this.state;
+    if (!state) return 'the manager is locked';
+    if (identity.nodeId === state.cluster.identity.id) return undefined;
+    const node = await state.nodes.find(identity.nodeId);
+    if (!node) return `node ${identity.nodeId} is not a member of this cluster (removed?)`;
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,116 @@
+// Secret objects: create, version, look up, remove. Payloads are sealed under the
+// DEK and bound to (secret id, version) before they reach the store.
+import type { Store, KV } from '../store/store.js';
+import { newId, ID_PATTERN } from '../../common/ids.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, unavailable } from '../../common/errors.js';
+import { open, seal, secretVersionContext } from '../crypto/seal.js';
+import { decode, encode, keys, type SecretRecord } from '../state/records.js';
+import { validateLabels, validateName, validateSecretData } from './validate.js';
+
+/** Names of the services that reference a secret (services arrive with orchestration). */
+export type ReferenceLookup = (secretId: string) => Promise<string[]>;
+
+const MAX_CAS_RETRIES = 8;
+
+export class SecretService {
+  constructor(
+    private readonly store: Store,
+    private readonly dek: Buffer,
+    private readonly referencedBy: ReferenceLookup = async () => [],
+  ) {}
+
+  async create(name: string, data: Buffer, labels: Record<string, string>): Promise<SecretRecord> {
+    validateName(name);
+    validateSecretData(data);
+    validateLabels(labels);
+    const now = Date.now();
+    const record: SecretRecord = {
+      id: newId(), name, labels, createdAtMs: now, updatedAtMs: now,
+      versions: [{ version: 1, createdAtMs: now, size: data.length }],
+    };
+    const result = await this.store.txn([{ key: keys.secretName(name), modRev: 0 }], [
+      { type: 'put', key: keys.secret(record.id), value: encode(record) },
+      { type: 'put', key: keys.secretName(name), value: Buffer.from(record.id) },
+      { type: 'putBlob', id: keys.secretBlob(record.id, 1), data: this.sealPayload(record.id, 1, data) },
+    ]);
+    if (!result.ok) throw alreadyExists(`secret ${name} already exists`);
+    return record;
+  }
+
+  /** Adds a new immutable version with the given content. */
+  async update(ref: string, data: Buffer): Promise<SecretRecord> {
+    validateSecretData(data);
+    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+      const { kv, record } = await this.resolve(ref);
+      const now = Date.now();
+      const version = record.versions[record.versions.length - 1].version + 1;
+      const next: SecretRecord = {
+        ...record, updatedAtMs: now,
+        versions: [...record.versions, { version, createdAtMs: now, size: data.length }],
+      };
+      const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [
+        { type: 'put', key: kv.key, value: encode(next) },
+        { type: 'putBlob', id: keys.secretBlob(record.id, version), data: this.sealPayload(record.id, version, data) },
+      ]);
+      if (result.ok) return next;
+    }
+    throw unavailable(`secret ${ref} is being changed concurrently, try again`);
+  }
+
+  async get(ref: string): Promise<SecretRecord> {
+    return (await this.resolve(ref)).record;
+  }
+
+  async list(): Promise<SecretRecord[]> {
+    const { kvs } = await this.store.range(keys.secretsPrefix);
+    return kvs.map((kv) => decode<SecretRecord>(kv.value)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async remove(ref: string): Promise<SecretRecord> {
+    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+      const { kv, record } = await this.resolve(ref);
+      const services = await this.referencedBy(record.id);
+      if (services.length) {
+        throw failedPrecondition(`secret ${record.name} is in use by the following service${services.length > 1 ? 's' : ''}: ${services.join(', ')}`);
+      }
+      const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [
+        { type: 'delete', key: kv.key },
+        { type: 'delete', key: keys.secretName(record.name) },
+        ...record.versions.map((v) => ({ type: 'deleteBlob' as const, id: keys.secretBlob(record.id, v.version) })),
+      ]);
+      if (result.ok) return record;
+    }
+    throw unavailable(`secret ${ref} is being changed concurrently, try again`);
+  }
+
+  /** The plaintext of one version, for delivery to a node that is entitled to it. */
+  async readPayload(id: string, version: number): Promise<Buffer> {
+    const sealed = await this.store.getBlob(keys.secretBlob(id, version));
+    if (!sealed) throw notFound(`secret ${id} has no version ${version}`);
+    return open(this.dek, secretVersionContext(id, version), sealed);
+  }
+
+  private sealPayload(id: string, version: number, data: Buffer): Buffer {
+    return seal(this.dek, secretVersionContext(id, version), data);
+  }
+
+  /** By exact id, then exact name, then unambiguous id prefix (as docker does). */
+  private async resolve(ref: string): Promise<{ kv: KV; record: SecretRecord }> {
+    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw invalidArgument('a secret name or id is required');
+    if (ID_PATTERN.test(ref)) {
+      const kv = await this.store.get(keys.secret(ref));
+      if (kv) return { kv, record: decode<SecretRecord>(kv.value) };
+    }
+    const byName = await this.store.get(keys.secretName(ref));
+    if (byName) {
+      const kv = await this.store.get(keys.secret(byName.value.toString()));
+      if (kv) return { kv, record: decode<SecretRecord>(kv.value) };
+    }
+    if (/^[0-9a-z]+$/.test(ref)) {
+      const { kvs } = await this.store.range(keys.secret(ref));
+      if (kvs.length === 1) return { kv: kvs[0], record: decode<SecretRecord>(kvs[0].value) };
+      if (kvs.length > 1) throw invalidArgument(`secret id prefix ${ref} is ambiguous (${kvs.length} matches)`);
+    }
+    throw notFound(`secret ${ref} not found`);
+  }
+}

@@ -1,0 +1,37 @@
+// A grpc-js certificate provider fed from memory: the manager's key is unsealed
+// in memory and never written to disk in the clear. Updating it re-keys new
+// TLS handshakes without restarting the server.
+import type { experimental } from '@grpc/grpc-js';
+
+type CaListener = Parameters<experimental.CertificateProvider['addCaCertificateListener']>[0];
+type IdListener = Parameters<experimental.CertificateProvider['addIdentityCertificateListener']>[0];
+
+export class MemoryCertificateProvider implements experimental.CertificateProvider {
+  private caListeners = new Set<CaListener>();
+  private idListeners = new Set<IdListener>();
+
+  constructor(private caPem: string, private certPem: string, private keyPem: string) {}
+
+  update(caPem: string, certPem: string, keyPem: string): void {
+    this.caPem = caPem;
+    this.certPem = certPem;
+    this.keyPem = keyPem;
+    for (const l of this.caListeners) l({ caCertificate: Buffer.from(caPem) });
+    for (const l of this.idListeners) l({ certificate: Buffer.from(certPem), privateKey: Buffer.from(keyPem) });
+  }
+
+  addCaCertificateListener(l: CaListener): void {
+    this.caListeners.add(l);
+    l({ caCertificate: Buffer.from(this.caPem) });
+  }
+  removeCaCertificateListener(l: CaListener): void {
+    this.caListeners.delete(l);
+  }
+  addIdentityCertificateListener(l: IdListener): void {
+    this.idListeners.add(l);
+    l({ certificate: Buffer.from(this.certPem), privateKey: Buffer.from(this.keyPem) });
+  }
+  removeIdentityCertificateListener(l: IdListener): void {
+    this.idListeners.delete(l);
+  }
+}

@@ -1,0 +1,67 @@
+// The Control service: the admin API behind `hush secret`, `hush join-token`, `hush manager`.
+import type { ControlHandlers } from '../../proto/gen/hush/v1/Control.js';
+import { invalidArgument } from '../../common/errors.js';
+import { formatUnlockKey, parseUnlockKey } from '../crypto/keyring.js';
+import type { Manager } from '../manager.js';
+import { validateLabels } from '../secrets/validate.js';
+import { nodeToProto, secretToProto } from './convert.js';
+import { unary, type RpcContext } from './rpc.js';
+
+export const VERSION = '0.1.0';
+
+function role(value: string): 'worker' | 'manager' {
+  if (value !== 'worker' && value !== 'manager') throw invalidArgument(`unknown role ${JSON.stringify(value.slice(0, 40))}: worker or manager`);
+  return value;
+}
+
+export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandlers {
+  return {
+    CreateSecret: unary(ctx, 'Control.CreateSecret', async (req) => {
+      validateLabels(req.labels);
+      return { secret: secretToProto(await manager.unlocked().secrets.create(req.name, req.data, req.labels)) };
+    }),
+    UpdateSecret: unary(ctx, 'Control.UpdateSecret', async (req) =>
+      ({ secret: secretToProto(await manager.unlocked().secrets.update(req.ref, req.data)) })),
+    GetSecret: unary(ctx, 'Control.GetSecret', async (req) =>
+      ({ secret: secretToProto(await manager.unlocked().secrets.get(req.ref)) })),
+    ListSecrets: unary(ctx, 'Control.ListSecrets', async () =>
+      ({ secrets: (await manager.unlocked().secrets.list()).map(secretToProto) })),
+    RemoveSecret: unary(ctx, 'Control.RemoveSecret', async (req) => {
+      const removed = await manager.unlocked().secrets.remove(req.ref);
+      return { id: removed.id, name: removed.name };
+    }),
+
+    GetJoinToken: unary(ctx, 'Control.GetJoinToken', async (req) => {
+      const r = role(req.role);
+      const { cluster } = manager.unlocked();
+      return { token: req.rotate ? await cluster.rotateJoinToken(r) : cluster.joinToken(r) };
+    }),
+    GetUnlockKey: unary(ctx, 'Control.GetUnlockKey', (req) => {
+      const state = manager.unlocked();
+      if (!manager.autolock) return { autolock: false, unlockKey: '' };
+      const key = req.rotate ? manager.rotateUnlockKey() : state.unlockKey;
+      return { autolock: true, unlockKey: key ? formatUnlockKey(key) : '' };
+    }),
+    Unlock: unary(ctx, 'Control.Unlock', async (req) => {
+      let key: Buffer;
+      try {
+        key = parseUnlockKey(req.unlockKey);
+      } catch (e) {
+        throw invalidArgument((e as Error).message);
+      }
+      await manager.unlock(key);
+      return {};
+    }),
+    GetManagerStatus: unary(ctx, 'Control.GetManagerStatus', async () => {
+      const cluster = manager.locked ? undefined : manager.unlocked().cluster;
+      return {
+        clusterId: cluster?.id ?? '', locked: manager.locked, autolock: manager.autolock,
+        listenAddr: cluster?.record.listenAddr ?? '', nodeId: cluster?.identity.id ?? '', version: VERSION,
+      };
+    }),
+
+    ListNodes: unary(ctx, 'Control.ListNodes', async () =>
+      ({ nodes: (await manager.unlocked().nodes.list()).map(nodeToProto) })),
+    GetNode: unary(ctx, 'Control.GetNode', async (req) => nodeToProto(await manager.unlocked().nodes.resolve(req.ref))),
+  };
+}

@@ -1,0 +1,40 @@
+// Wraps each RPC handler: authorize first, then run; turn errors into one-line statuses.
+import * as grpc from '@grpc/grpc-js';
+import { HushError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { Authorizer, Caller, Transport } from '../auth/authorize.js';
+
+export interface RpcContext {
+  authorizer: Authorizer;
+  transport: Transport;
+  log: Logger;
+}
+
+export function toServiceError(err: unknown, log: Logger, rpc: string): Partial<grpc.StatusObject> {
+  if (err instanceof HushError) return { code: err.code, details: err.message };
+  // Unexpected: log the message (never request data) and answer without internals.
+  log.error({ rpc, err: err instanceof Error ? err.message : String(err) }, 'internal error');
+  return { code: grpc.status.INTERNAL, details: 'internal error in the manager (see its log)' };
+}
+
+export function unary<Req, Res>(ctx: RpcContext, rpc: string,
+  fn: (req: Req, caller: Caller) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    (async () => {
+      const caller = await ctx.authorizer.authorize(call, rpc, ctx.transport);
+      return fn(call.request, caller);
+    })().then((res) => callback(null, res), (err) => callback(toServiceError(err, ctx.log, rpc)));
+  };
+}
+
+/** Every method of a service answers with the same status (e.g. while the manager is locked). */
+export function refuseAll(definition: grpc.ServiceDefinition, code: grpc.status, details: string): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const name of Object.keys(definition)) {
+    impl[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+      if (callback) callback({ code, details });
+      else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(Object.assign(new Error(details), { code, details }));
+    }) as grpc.UntypedHandleCall;
+  }
+  return impl;
+}

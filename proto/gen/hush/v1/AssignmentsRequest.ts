@@ -1,0 +1,8 @@
+// Original file: proto/hush.proto
+
+
+export interface AssignmentsRequest {
+}
+
+export interface AssignmentsRequest__Output {
+}

@@ -1,0 +1,165 @@
+// Original file: proto/hush.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CreateSecretRequest as _hush_v1_CreateSecretRequest, CreateSecretRequest__Output as _hush_v1_CreateSecretRequest__Output } from '../../hush/v1/CreateSecretRequest.js';
+import type { GetJoinTokenRequest as _hush_v1_GetJoinTokenRequest, GetJoinTokenRequest__Output as _hush_v1_GetJoinTokenRequest__Output } from '../../hush/v1/GetJoinTokenRequest.js';
+import type { GetJoinTokenResponse as _hush_v1_GetJoinTokenResponse, GetJoinTokenResponse__Output as _hush_v1_GetJoinTokenResponse__Output } from '../../hush/v1/GetJoinTokenResponse.js';
+import type { GetManagerStatusRequest as _hush_v1_GetManagerStatusRequest, GetManagerStatusRequest__Output as _hush_v1_GetManagerStatusRequest__Output } from '../../hush/v1/GetManagerStatusRequest.js';
+import type { GetNodeRequest as _hush_v1_GetNodeRequest, GetNodeRequest__Output as _hush_v1_GetNodeRequest__Output } from '../../hush/v1/GetNodeRequest.js';
+import type { GetSecretRequest as _hush_v1_GetSecretRequest, GetSecretRequest__Output as _hush_v1_GetSecretRequest__Output } from '../../hush/v1/GetSecretRequest.js';
+import type { GetUnlockKeyRequest as _hush_v1_GetUnlockKeyRequest, GetUnlockKeyRequest__Output as _hush_v1_GetUnlockKeyRequest__Output } from '../../hush/v1/GetUnlockKeyRequest.js';
+import type { GetUnlockKeyResponse as _hush_v1_GetUnlockKeyResponse, GetUnlockKeyResponse__Output as _hush_v1_GetUnlockKeyResponse__Output } from '../../hush/v1/GetUnlockKeyResponse.js';
+import type { ListNodesRequest as _hush_v1_ListNodesRequest, ListNodesRequest__Output as _hush_v1_ListNodesRequest__Output } from '../../hush/v1/ListNodesRequest.js';
+import type { ListNodesResponse as _hush_v1_ListNodesResponse, ListNodesResponse__Output as _hush_v1_ListNodesResponse__Output } from '../../hush/v1/ListNodesResponse.js';
+import type { ListSecretsRequest as _hush_v1_ListSecretsRequest, ListSecretsRequest__Output as _hush_v1_ListSecretsRequest__Output } from '../../hush/v1/ListSecretsRequest.js';
+import type { ListSecretsResponse as _hush_v1_ListSecretsResponse, ListSecretsResponse__Output as _hush_v1_ListSecretsResponse__Output } from '../../hush/v1/ListSecretsResponse.js';
+import type { ManagerStatus as _hush_v1_ManagerStatus, ManagerStatus__Output as _hush_v1_ManagerStatus__Output } from '../../hush/v1/ManagerStatus.js';
+import type { Node as _hush_v1_Node, Node__Output as _hush_v1_Node__Output } from '../../hush/v1/Node.js';
+import type { RemoveSecretRequest as _hush_v1_RemoveSecretRequest, RemoveSecretRequest__Output as _hush_v1_RemoveSecretRequest__Output } from '../../hush/v1/RemoveSecretRequest.js';
+import type { RemoveSecretResponse as _hush_v1_RemoveSecretResponse, RemoveSecretResponse__Output as _hush_v1_RemoveSecretResponse__Output } from '../../hush/v1/RemoveSecretResponse.js';
+import type { SecretResponse as _hush_v1_SecretResponse, SecretResponse__Output as _hush_v1_SecretResponse__Output } from '../../hush/v1/SecretResponse.js';
+import type { UnlockRequest as _hush_v1_UnlockRequest, UnlockRequest__Output as _hush_v1_UnlockRequest__Output } from '../../hush/v1/UnlockRequest.js';
+import type { UnlockResponse as _hush_v1_UnlockResponse, UnlockResponse__Output as _hush_v1_UnlockResponse__Output } from '../../hush/v1/UnlockResponse.js';
+import type { UpdateSecretRequest as _hush_v1_UpdateSecretRequest, UpdateSecretRequest__Output as _hush_v1_UpdateSecretRequest__Output } from '../../hush/v1/UpdateSecretRequest.js';
+
+export interface ControlClient extends grpc.Client {
+  CreateSecret(argument: _hush_v1_CreateSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  CreateSecret(argument: _hush_v1_CreateSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  CreateSecret(argument: _hush_v1_CreateSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  CreateSecret(argument: _hush_v1_CreateSecretRequest, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  createSecret(argument: _hush_v1_CreateSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  createSecret(argument: _hush_v1_CreateSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  createSecret(argument: _hush_v1_CreateSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  createSecret(argument: _hush_v1_CreateSecretRequest, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetJoinToken(argument: _hush_v1_GetJoinTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  GetJoinToken(argument: _hush_v1_GetJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  GetJoinToken(argument: _hush_v1_GetJoinTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  GetJoinToken(argument: _hush_v1_GetJoinTokenRequest, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  getJoinToken(argument: _hush_v1_GetJoinTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  getJoinToken(argument: _hush_v1_GetJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  getJoinToken(argument: _hush_v1_GetJoinTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  getJoinToken(argument: _hush_v1_GetJoinTokenRequest, callback: grpc.requestCallback<_hush_v1_GetJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetManagerStatus(argument: _hush_v1_GetManagerStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  GetManagerStatus(argument: _hush_v1_GetManagerStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  GetManagerStatus(argument: _hush_v1_GetManagerStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  GetManagerStatus(argument: _hush_v1_GetManagerStatusRequest, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  getManagerStatus(argument: _hush_v1_GetManagerStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  getManagerStatus(argument: _hush_v1_GetManagerStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  getManagerStatus(argument: _hush_v1_GetManagerStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  getManagerStatus(argument: _hush_v1_GetManagerStatusRequest, callback: grpc.requestCallback<_hush_v1_ManagerStatus__Output>): grpc.ClientUnaryCall;
+  
+  GetNode(argument: _hush_v1_GetNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  GetNode(argument: _hush_v1_GetNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  GetNode(argument: _hush_v1_GetNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  GetNode(argument: _hush_v1_GetNodeRequest, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  getNode(argument: _hush_v1_GetNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  getNode(argument: _hush_v1_GetNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  getNode(argument: _hush_v1_GetNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  getNode(argument: _hush_v1_GetNodeRequest, callback: grpc.requestCallback<_hush_v1_Node__Output>): grpc.ClientUnaryCall;
+  
+  GetSecret(argument: _hush_v1_GetSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  GetSecret(argument: _hush_v1_GetSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  GetSecret(argument: _hush_v1_GetSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  GetSecret(argument: _hush_v1_GetSecretRequest, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  getSecret(argument: _hush_v1_GetSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  getSecret(argument: _hush_v1_GetSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  getSecret(argument: _hush_v1_GetSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  getSecret(argument: _hush_v1_GetSecretRequest, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  GetUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  GetUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  GetUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  getUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  getUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  getUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  getUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListNodes(argument: _hush_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  ListNodes(argument: _hush_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  ListNodes(argument: _hush_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  ListNodes(argument: _hush_v1_ListNodesRequest, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  listNodes(argument: _hush_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  listNodes(argument: _hush_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  listNodes(argument: _hush_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  listNodes(argument: _hush_v1_ListNodesRequest, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListSecrets(argument: _hush_v1_ListSecretsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  ListSecrets(argument: _hush_v1_ListSecretsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  ListSecrets(argument: _hush_v1_ListSecretsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  ListSecrets(argument: _hush_v1_ListSecretsRequest, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  listSecrets(argument: _hush_v1_ListSecretsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  listSecrets(argument: _hush_v1_ListSecretsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  listSecrets(argument: _hush_v1_ListSecretsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  listSecrets(argument: _hush_v1_ListSecretsRequest, callback: grpc.requestCallback<_hush_v1_ListSecretsResponse__Output>): grpc.ClientUnaryCall;
+  
+  RemoveSecret(argument: _hush_v1_RemoveSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSecret(argument: _hush_v1_RemoveSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSecret(argument: _hush_v1_RemoveSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  RemoveSecret(argument: _hush_v1_RemoveSecretRequest, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  removeSecret(argument: _hush_v1_RemoveSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  removeSecret(argument: _hush_v1_RemoveSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  removeSecret(argument: _hush_v1_RemoveSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  removeSecret(argument: _hush_v1_RemoveSecretRequest, callback: grpc.requestCallback<_hush_v1_RemoveSecretResponse__Output>): grpc.ClientUnaryCall;
+  
+  Unlock(argument: _hush_v1_UnlockRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  Unlock(argument: _hush_v1_UnlockRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  Unlock(argument: _hush_v1_UnlockRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  Unlock(argument: _hush_v1_UnlockRequest, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _hush_v1_UnlockRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _hush_v1_UnlockRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _hush_v1_UnlockRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _hush_v1_UnlockRequest, callback: grpc.requestCallback<_hush_v1_UnlockResponse__Output>): grpc.ClientUnaryCall;
+  
+  UpdateSecret(argument: _hush_v1_UpdateSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  UpdateSecret(argument: _hush_v1_UpdateSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  UpdateSecret(argument: _hush_v1_UpdateSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  UpdateSecret(argument: _hush_v1_UpdateSecretRequest, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  updateSecret(argument: _hush_v1_UpdateSecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  updateSecret(argument: _hush_v1_UpdateSecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  updateSecret(argument: _hush_v1_UpdateSecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  updateSecret(argument: _hush_v1_UpdateSecretRequest, callback: grpc.requestCallback<_hush_v1_SecretResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface ControlHandlers extends grpc.UntypedServiceImplementation {
+  CreateSecret: grpc.handleUnaryCall<_hush_v1_CreateSecretRequest__Output, _hush_v1_SecretResponse>;
+  
+  GetJoinToken: grpc.handleUnaryCall<_hush_v1_GetJoinTokenRequest__Output, _hush_v1_GetJoinTokenResponse>;
+  
+  GetManagerStatus: grpc.handleUnaryCall<_hush_v1_GetManagerStatusRequest__Output, _hush_v1_ManagerStatus>;
+  
+  GetNode: grpc.handleUnaryCall<_hush_v1_GetNodeRequest__Output, _hush_v1_Node>;
+  
+  GetSecret: grpc.handleUnaryCall<_hush_v1_GetSecretRequest__Output, _hush_v1_SecretResponse>;
+  
+  GetUnlockKey: grpc.handleUnaryCall<_hush_v1_GetUnlockKeyRequest__Output, _hush_v1_GetUnlockKeyResponse>;
+  
+  ListNodes: grpc.handleUnaryCall<_hush_v1_ListNodesRequest__Output, _hush_v1_ListNodesResponse>;
+  
+  ListSecrets: grpc.handleUnaryCall<_hush_v1_ListSecretsRequest__Output, _hush_v1_ListSecretsResponse>;
+  
+  RemoveSecret: grpc.handleUnaryCall<_hush_v1_RemoveSecretRequest__Output, _hush_v1_RemoveSecretResponse>;
+  
+  Unlock: grpc.handleUnaryCall<_hush_v1_UnlockRequest__Output, _hush_v1_UnlockResponse>;
+  
+  UpdateSecret: grpc.handleUnaryCall<_hush_v1_UpdateSecretRequest__Output, _hush_v1_SecretResponse>;
+  
+}
+
+export interface ControlDefinition extends grpc.ServiceDefinition {
+  CreateSecret: MethodDefinition<_hush_v1_CreateSecretRequest, _hush_v1_SecretResponse, _hush_v1_CreateSecretRequest__Output, _hush_v1_SecretResponse__Output>
+  GetJoinToken: MethodDefinition<_hush_v1_GetJoinTokenRequest, _hush_v1_GetJoinTokenResponse, _hush_v1_GetJoinTokenRequest__Output, _hush_v1_GetJoinTokenResponse__Output>
+  GetManagerStatus: MethodDefinition<_hush_v1_GetManagerStatusRequest, _hush_v1_ManagerStatus, _hush_v1_GetManagerStatusRequest__Output, _hush_v1_ManagerStatus__Output>
+  GetNode: MethodDefinition<_hush_v1_GetNodeRequest, _hush_v1_Node, _hush_v1_GetNodeRequest__Output, _hush_v1_Node__Output>
+  GetSecret: MethodDefinition<_hush_v1_GetSecretRequest, _hush_v1_SecretResponse, _hush_v1_GetSecretRequest__Output, _hush_v1_SecretResponse__Output>
+  GetUnlockKey: MethodDefinition<_hush_v1_GetUnlockKeyRequest, _hush_v1_GetUnlockKeyResponse, _hush_v1_GetUnlockKeyRequest__Output, _hush_v1_GetUnlockKeyResponse__Output>
+  ListNodes: MethodDefinition<_hush_v1_ListNodesRequest, _hush_v1_ListNodesResponse, _hush_v1_ListNodesRequest__Output, _hush_v1_ListNodesResponse__Output>
+  ListSecrets: MethodDefinition<_hush_v1_ListSecretsRequest, _hush_v1_ListSecretsResponse, _hush_v1_ListSecretsRequest__Output, _hush_v1_ListSecretsResponse__Output>
+  RemoveSecret: MethodDefinition<_hush_v1_RemoveSecretRequest, _hush_v1_RemoveSecretResponse, _hush_v1_RemoveSecretRequest__Output, _hush_v1_RemoveSecretResponse__Output>
+  Unlock: MethodDefinition<_hush_v1_UnlockRequest, _hush_v1_UnlockResponse, _hush_v1_UnlockRequest__Output, _hush_v1_UnlockResponse__Output>
+  UpdateSecret: MethodDefinition<_hush_v1_UpdateSecretRequest, _hush_v1_SecretResponse, _hush_v1_UpdateSecretRequest__Output, _hush_v1_SecretResponse__Output>
+}

@@ -1,0 +1,8 @@
+// Original file: proto/hush.proto
+
+
+export interface GetRootCACertificateRequest {
+}
+
+export interface GetRootCACertificateRequest__Output {
+}

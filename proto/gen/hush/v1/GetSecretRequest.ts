@@ -1,0 +1,10 @@
+// Original file: proto/hush.proto
+
+
+export interface GetSecretRequest {
+  'ref'?: (string);
+}
+
+export interface GetSecretRequest__Output {
+  'ref': (string);
+}

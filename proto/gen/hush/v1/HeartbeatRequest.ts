@@ -1,0 +1,8 @@
+// Original file: proto/hush.proto
+
+
+export interface HeartbeatRequest {
+}
+
+export interface HeartbeatRequest__Output {
+}

@@ -1,0 +1,10 @@
+// Original file: proto/hush.proto
+
+
+export interface HeartbeatResponse {
+  'periodMs'?: (number);
+}
+
+export interface HeartbeatResponse__Output {
+  'periodMs': (number);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/hush.proto
+
+
+export interface RenewNodeCertificateRequest {
+  'csrPem'?: (string);
+}
+
+export interface RenewNodeCertificateRequest__Output {
+  'csrPem': (string);
+}

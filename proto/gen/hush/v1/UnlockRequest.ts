@@ -1,0 +1,10 @@
+// Original file: proto/hush.proto
+
+
+export interface UnlockRequest {
+  'unlockKey'?: (string);
+}
+
+export interface UnlockRequest__Output {
+  'unlockKey': (string);
+}
