@@ -53,6 +53,61 @@ export interface NodeRecord {
   createdAtMs: number;
 }
 
+/** A service's use of a secret: which version, and how the file appears on the node. */
+export interface SecretReferenceRecord {
+  secretId: string;
+  secretName: string;
+  /** Pinned version; absent: follow the latest version. */
+  version?: number;
+  target: string;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+export type ServiceMode = 'replicated' | 'global';
+
+export interface ServiceRecord {
+  id: string;
+  name: string;
+  mode: ServiceMode;
+  replicas: number; // replicated only
+  secrets: SecretReferenceRecord[];
+  constraints: string[];
+  labels: Record<string, string>;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export type TaskDesiredState = 'running' | 'shutdown';
+/** pending: no node; assigned: sent to its node; ready: the node serves its files; removed: revoked on the node. */
+export type TaskState = 'pending' | 'assigned' | 'ready' | 'removed' | 'failed';
+
+export interface TaskRecord {
+  id: string;
+  serviceId: string;
+  serviceName: string;
+  /** Replicated: 1..replicas. Global: 0. */
+  slot: number;
+  /** Global tasks: the node this task exists for. */
+  forNodeId?: string;
+  /** The node it runs on; '' while pending. */
+  nodeId: string;
+  desiredState: TaskDesiredState;
+  state: TaskState;
+  /** Why it is pending or failed, for `service ps`. */
+  message: string;
+  createdAtMs: number;
+  stateSinceMs: number;
+}
+
+/** A removed node's certificate, refused until it expires. */
+export interface DeniedCertRecord {
+  serial: string;
+  nodeId: string;
+  notAfterMs: number;
+}
+
 export const keys = {
   cluster: '/cluster',
   ca: '/ca',
@@ -60,8 +115,17 @@ export const keys = {
   secret: (id: string) => `/secrets/${id}`,
   secretsPrefix: '/secrets/',
   secretName: (name: string) => `/secret-names/${name}`,
+  /** Put by every txn that adds a reference to the secret; a secret removal compares it (see ServiceAdmin). */
+  secretRefGuard: (id: string) => `/secret-refs/${id}`,
   node: (id: string) => `/nodes/${id}`,
   nodesPrefix: '/nodes/',
+  service: (id: string) => `/services/${id}`,
+  servicesPrefix: '/services/',
+  serviceName: (name: string) => `/service-names/${name}`,
+  task: (id: string) => `/tasks/${id}`,
+  tasksPrefix: '/tasks/',
+  deniedCert: (serial: string) => `/denied-certs/${serial}`,
+  deniedCertsPrefix: '/denied-certs/',
   secretBlob: (id: string, version: number) => `secret/${id}/${version}`,
 };
 

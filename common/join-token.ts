@@ -1,7 +1,7 @@
 // Join tokens, Swarm-style: HUSH-1-<root cert digest>-<secret>. The digest lets a joining node
 // pin the root CA before trusting anything the manager sends; the secret authorises the join.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { invalidArgument } from '../../common/errors.js';
+import { invalidArgument } from './errors.js';
 
 // sha256 (256 bits) needs 50 base36 digits; 128 bits need 25.
 const TOKEN_PATTERN = /^HUSH-1-([0-9a-z]{50})-([0-9a-z]{25})$/;

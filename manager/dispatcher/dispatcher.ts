@@ -1,0 +1,145 @@
+// The Dispatcher service: each node's only channel. The node's identity comes
+// from its verified certificate; a node only ever receives what its own tasks use.
+import * as grpc from '@grpc/grpc-js';
+import type { DispatcherHandlers } from '../../proto/gen/hush/v1/Dispatcher.js';
+import type { AssignmentsMessage } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
+import { invalidArgument, unauthenticated } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { Store } from '../store/store.js';
+import type { ClusterView, ViewChange } from '../state/view.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import { encode, keys, type TaskState } from '../state/records.js';
+import type { Caller } from '../auth/authorize.js';
+import { toServiceError, unary, type RpcContext } from '../server/rpc.js';
+import { Liveness, type LivenessOptions } from './liveness.js';
+import { Session, type PayloadReader } from './session.js';
+
+const REPORTABLE: TaskState[] = ['ready', 'removed', 'failed'];
+
+export class Dispatcher {
+  private readonly sessions = new Map<string, Set<Session>>();
+  readonly liveness: Liveness;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly store: Store,
+    private readonly view: ClusterView,
+    nodes: NodeRegistry,
+    private readonly readPayload: PayloadReader,
+    private readonly log: Logger,
+    opts: LivenessOptions,
+  ) {
+    this.liveness = new Liveness(view, nodes, log, opts);
+  }
+
+  start(): void {
+    this.liveness.start();
+    this.unsubscribe = this.view.onChange((changes) => this.onChanges(changes));
+  }
+
+  stop(): void {
+    this.liveness.stop();
+    this.unsubscribe?.();
+    for (const set of this.sessions.values()) for (const s of set) s.cut(grpc.status.UNAVAILABLE, 'the manager is shutting down');
+  }
+
+  handlers(ctx: RpcContext): DispatcherHandlers {
+    return {
+      Assignments: (call) => {
+        ctx.authorizer.authorize(call, 'Dispatcher.Assignments', ctx.transport).then(
+          (caller) => this.open(call, nodeOf(caller)),
+          (err) => call.emit('error', toServiceError(err, ctx.log, 'Dispatcher.Assignments')),
+        );
+      },
+      Heartbeat: unary(ctx, 'Dispatcher.Heartbeat', (_req, caller) => {
+        this.liveness.seen(nodeOf(caller).nodeId);
+        return { periodMs: this.liveness.opts.periodMs };
+      }),
+      UpdateTaskStatus: unary(ctx, 'Dispatcher.UpdateTaskStatus', async (req, caller) => {
+        await this.updateTaskStatus(nodeOf(caller).nodeId, req.updates);
+        return {};
+      }),
+    };
+  }
+
+  private open(call: grpc.ServerWritableStream<unknown, AssignmentsMessage>, who: { nodeId: string; serial: string }): void {
+    const session = new Session(who.nodeId, who.serial, call, this.view, this.readPayload, this.log);
+    let set = this.sessions.get(who.nodeId);
+    if (!set) this.sessions.set(who.nodeId, (set = new Set()));
+    set.add(session);
+    const close = () => {
+      session.closed = true;
+      set!.delete(session);
+      if (set!.size === 0 && this.sessions.get(who.nodeId) === set) this.sessions.delete(who.nodeId);
+    };
+    call.on('cancelled', close);
+    call.on('close', close);
+    call.on('error', close);
+    this.log.info({ nodeId: who.nodeId }, 'node session opened');
+    this.liveness.seen(who.nodeId);
+    session.poke();
+  }
+
+  /** Pokes the sessions of every node a change can concern; cuts removed nodes at once. */
+  private onChanges(changes: ViewChange[]): void {
+    const nodes = new Set<string>();
+    const services = new Set<string>();
+    const secrets = new Set<string>();
+    for (const c of changes) {
+      switch (c.kind) {
+        case 'task':
+          if (c.before?.nodeId) nodes.add(c.before.nodeId);
+          if (c.after?.nodeId) nodes.add(c.after.nodeId);
+          break;
+        case 'service':
+          services.add(c.id);
+          break;
+        case 'secret':
+          secrets.add(c.id);
+          break;
+        case 'node':
+          if (!c.after) this.cutNode(c.id, 'this node was removed from the cluster');
+          break;
+        case 'denied':
+          if (c.after) this.cutNode(c.after.nodeId, 'this node\'s certificate was revoked', c.after.serial);
+          break;
+      }
+    }
+    if (services.size || secrets.size) {
+      for (const s of this.view.services.values()) {
+        if (s.secrets.some((r) => secrets.has(r.secretId))) services.add(s.id);
+      }
+      for (const t of this.view.tasks.values()) if (t.nodeId && services.has(t.serviceId)) nodes.add(t.nodeId);
+    }
+    for (const id of nodes) for (const s of this.sessions.get(id) ?? []) s.poke();
+  }
+
+  private cutNode(nodeId: string, why: string, serial?: string): void {
+    for (const s of [...(this.sessions.get(nodeId) ?? [])]) {
+      if (serial && s.certSerial !== serial) continue;
+      s.cut(grpc.status.PERMISSION_DENIED, why);
+    }
+    this.liveness.forget(nodeId);
+  }
+
+  private async updateTaskStatus(nodeId: string, updates: Array<{ taskId: string; state: string; message: string }>): Promise<void> {
+    if (updates.length > 10_000) throw invalidArgument('too many task status updates in one call');
+    for (const u of updates) {
+      if (!REPORTABLE.includes(u.state as TaskState)) throw invalidArgument(`invalid task state ${JSON.stringify(String(u.state).slice(0, 20))}: ready, removed or failed`);
+    }
+    for (const u of updates) {
+      const task = this.view.tasks.get(u.taskId);
+      // A node may only report on its own tasks; reports on tasks already gone are moot.
+      if (!task || task.nodeId !== nodeId || task.state === u.state) continue;
+      const key = keys.task(task.id);
+      const next = { ...task, state: u.state as TaskState, message: String(u.message ?? '').slice(0, 256), stateSinceMs: Date.now() };
+      const result = await this.store.txn([{ key, modRev: this.view.modRev(key) }], [{ type: 'put', key, value: encode(next) }]);
+      await this.view.waitFor(result.revision);
+    }
+  }
+}
+
+function nodeOf(caller: Caller): { nodeId: string; serial: string } {
+  if (caller.kind !== 'node') throw unauthenticated('a node certificate is required');
+  return { nodeId: caller.identity.nodeId, serial: caller.identity.serial };
+}

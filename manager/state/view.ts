@@ -1,0 +1,135 @@
+// The manager's in-memory view of the cluster, built by list-then-follow over the
+// store's change feed (like Kubernetes' watch cache). Readers use it synchronously;
+// writers go through the store and see their write here once it is committed.
+import type { Change, Store } from '../store/store.js';
+import {
+  decode, keys, type DeniedCertRecord, type NodeRecord, type SecretRecord, type ServiceRecord, type TaskRecord,
+} from './records.js';
+
+type Kinds = {
+  secret: SecretRecord;
+  service: ServiceRecord;
+  task: TaskRecord;
+  node: NodeRecord;
+  denied: DeniedCertRecord;
+};
+export type Kind = keyof Kinds;
+
+/** One record changed: `before` absent = created, `after` absent = deleted. */
+export type ViewChange = { [K in Kind]: { kind: K; id: string; before?: Kinds[K]; after?: Kinds[K] } }[Kind];
+
+const PREFIXES: Array<[string, Kind]> = [
+  [keys.secretsPrefix, 'secret'],
+  [keys.servicesPrefix, 'service'],
+  [keys.tasksPrefix, 'task'],
+  [keys.nodesPrefix, 'node'],
+  [keys.deniedCertsPrefix, 'denied'],
+];
+
+function classify(key: string): [Kind, string] | undefined {
+  for (const [prefix, kind] of PREFIXES) if (key.startsWith(prefix)) return [kind, key.slice(prefix.length)];
+  return undefined;
+}
+
+export class ClusterView {
+  readonly secrets = new Map<string, SecretRecord>();
+  readonly services = new Map<string, ServiceRecord>();
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly nodes = new Map<string, NodeRecord>();
+  readonly denied = new Map<string, DeniedCertRecord>();
+  /** Task ids by the node they run on. */
+  readonly tasksByNode = new Map<string, Set<string>>();
+  /** Store key → the revision that last wrote it, for compare-and-swap writes. */
+  readonly modRevs = new Map<string, number>();
+  revision = 0;
+
+  private listeners = new Set<(changes: ViewChange[], revision: number) => void>();
+  private waiters: Array<{ revision: number; resolve: () => void }> = [];
+  private cancelWatch?: () => void;
+
+  private constructor() {}
+
+  static async open(store: Store, onError: (e: Error) => void): Promise<ClusterView> {
+    const view = new ClusterView();
+    const { kvs, revision } = await store.range('');
+    for (const kv of kvs) view.apply(kv.key, kv.value, kv.modRev);
+    view.revision = revision;
+    view.cancelWatch = store.watch(revision, (changes) => view.follow(changes), onError);
+    return view;
+  }
+
+  map<K extends Kind>(kind: K): Map<string, Kinds[K]> {
+    return ({ secret: this.secrets, service: this.services, task: this.tasks, node: this.nodes, denied: this.denied } as unknown as Record<K, Map<string, Kinds[K]>>)[kind];
+  }
+
+  /** Listeners run after every committed change batch, in revision order. */
+  onChange(listener: (changes: ViewChange[], revision: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once the view reflects `revision` (read-your-writes after a txn). */
+  waitFor(revision: number): Promise<void> {
+    if (this.revision >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+  }
+
+  tasksOnNode(nodeId: string): TaskRecord[] {
+    return [...(this.tasksByNode.get(nodeId) ?? [])].map((id) => this.tasks.get(id)!);
+  }
+
+  serviceByName(name: string): ServiceRecord | undefined {
+    for (const s of this.services.values()) if (s.name === name) return s;
+    return undefined;
+  }
+
+  close(): void {
+    this.cancelWatch?.();
+  }
+
+  private follow(changes: Change[]): void {
+    const out: ViewChange[] = [];
+    for (const c of changes) {
+      const change = this.apply(c.key, c.value, c.revision);
+      if (change) out.push(change);
+    }
+    this.revision = changes[changes.length - 1].revision;
+    if (out.length) for (const l of this.listeners) l(out, this.revision);
+    const ready = this.waiters.filter((w) => w.revision <= this.revision);
+    this.waiters = this.waiters.filter((w) => w.revision > this.revision);
+    for (const w of ready) w.resolve();
+  }
+
+  /** The modRev to compare against when rewriting a record (0: absent). */
+  modRev(key: string): number {
+    return this.modRevs.get(key) ?? 0;
+  }
+
+  private apply(key: string, value: Buffer | null, modRev: number): ViewChange | undefined {
+    const k = classify(key);
+    if (!k) return undefined;
+    if (value === null) this.modRevs.delete(key);
+    else this.modRevs.set(key, modRev);
+    const [kind, id] = k;
+    const map = this.map(kind) as Map<string, unknown>;
+    const before = map.get(id);
+    const after = value === null ? undefined : decode<unknown>(value);
+    if (after === undefined) map.delete(id);
+    else map.set(id, after);
+    if (kind === 'task') this.indexTask(id, before as TaskRecord | undefined, after as TaskRecord | undefined);
+    return { kind, id, before, after } as ViewChange;
+  }
+
+  private indexTask(id: string, before?: TaskRecord, after?: TaskRecord): void {
+    if (before?.nodeId) {
+      const set = this.tasksByNode.get(before.nodeId);
+      set?.delete(id);
+      if (set?.size === 0) this.tasksByNode.delete(before.nodeId);
+    }
+    if (after?.nodeId) {
+      let set = this.tasksByNode.get(after.nodeId);
+      if (!set) this.tasksByNode.set(after.nodeId, (set = new Set()));
+      set.add(id);
+    }
+  }
+}
