@@ -3,8 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { hushProto } from '../proto/load.js';
 import type { ControlClient } from '../proto/gen/hush/v1/Control.js';
-import { CONTROL_SOCKET } from '../manager/daemon.js';
-import { DEFAULT_MANAGER_STATE_DIR } from './defaults.js';
+import { CONTROL_SOCKET, DEFAULT_MANAGER_STATE_DIR } from '../common/defaults.js';
 
 export class CliError extends Error {}
 

@@ -55,16 +55,21 @@ export function parseLabels(pairs: string[]): Record<string, string> {
   return labels;
 }
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Durations like 90d, 2160h, 45m: at least 1 hour, at most 10 years. */
-export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+)([smhd])$/.exec(text.trim());
+/** Durations like 90d, 2160h, 45m, 5s, 500ms, within [minMs, maxMs]. */
+export function parseDuration(text: string, what: string, minMs = 3_600_000, maxMs = 3650 * 86_400_000): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
   const ms = m ? Number(m[1]) * UNITS[m[2]] : NaN;
-  if (!Number.isSafeInteger(ms) || ms < 3_600_000 || ms > 3650 * 86_400_000) {
-    throw new CliError(`invalid ${what} ${JSON.stringify(text)}: a duration such as 90d, 2160h or 120m, between 1h and 3650d`);
+  if (!Number.isSafeInteger(ms) || ms < minMs || ms > maxMs) {
+    throw new CliError(`invalid ${what} ${JSON.stringify(text)}: a duration such as ${minMs >= 3_600_000 ? '90d, 2160h or 120m' : '5s or 500ms'}, between ${human(minMs)} and ${human(maxMs)}`);
   }
   return ms;
+}
+
+function human(ms: number): string {
+  for (const [u, f] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % f === 0) return `${ms / f}${u}`;
+  return `${ms}ms`;
 }
 
 export function parseHostPort(text: string, what: string): string {

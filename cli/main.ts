@@ -2,9 +2,11 @@
 // The `hush` command line.
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../manager/server/control.js';
+import { agentCommands } from './commands/agent.js';
 import { managerCommands } from './commands/manager.js';
 import { nodeCommands } from './commands/node.js';
 import { secretCommands } from './commands/secret.js';
+import { serviceCommands } from './commands/service.js';
 
 const program = new Command('hush')
   .description('hush: secrets for clusters of Linux nodes, served live from memory at /run/secrets')
@@ -16,6 +18,8 @@ const program = new Command('hush')
 managerCommands(program);
 secretCommands(program);
 nodeCommands(program);
+serviceCommands(program);
+agentCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {

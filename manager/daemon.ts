@@ -3,20 +3,23 @@ import type * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { createLogger } from '../common/log.js';
-import { Manager } from './manager.js';
+import { DEFAULT_HEARTBEAT, Manager } from './manager.js';
 import { startControlSocket, startTlsServer } from './server/servers.js';
 
-export const CONTROL_SOCKET = 'control.sock';
+import { CONTROL_SOCKET } from '../common/defaults.js';
 
 export interface RunOptions {
   stateDir: string;
   /** Overrides the listen address recorded at init. */
   listenAddr?: string;
+  heartbeatPeriodMs?: number;
 }
 
 export async function runManager(opts: RunOptions): Promise<void> {
   const log = createLogger('hush-manager');
-  const manager = await Manager.open(opts.stateDir, log);
+  const manager = await Manager.open(opts.stateDir, log, {
+    heartbeat: { ...DEFAULT_HEARTBEAT, periodMs: opts.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT.periodMs },
+  });
   const socketPath = join(opts.stateDir, CONTROL_SOCKET);
   const servers: grpc.Server[] = [await startControlSocket(manager, socketPath, log)];
   log.info({ socket: socketPath, locked: manager.locked }, 'control socket ready');

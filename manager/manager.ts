@@ -10,17 +10,35 @@ import { Cluster } from './cluster/cluster.js';
 import { STORE_FILE } from './cluster/init.js';
 import { SecretService } from './secrets/service.js';
 import { NodeRegistry } from './nodes/registry.js';
+import { NodeAdmin } from './nodes/admin.js';
+import { ServiceAdmin } from './services/service.js';
 import { CAService } from './ca/service.js';
 import type { MembershipCheck } from './auth/authorize.js';
 import { keys } from './state/records.js';
+import { ClusterView } from './state/view.js';
+import { OrchestratorLoop } from './orchestrator/loop.js';
+import { Dispatcher } from './dispatcher/dispatcher.js';
+import type { LivenessOptions } from './dispatcher/liveness.js';
+
+export interface ManagerOptions {
+  heartbeat: LivenessOptions;
+}
+
+export const DEFAULT_HEARTBEAT: LivenessOptions = { periodMs: 5000, missed: 3 };
 
 export interface Unlocked {
   dek: Buffer;
+  /** In-memory view of secrets, services, tasks and nodes, following the store. */
+  view: ClusterView;
   unlockKey?: Buffer;
   cluster: Cluster;
   secrets: SecretService;
+  services: ServiceAdmin;
   nodes: NodeRegistry;
+  nodeAdmin: NodeAdmin;
   ca: CAService;
+  orchestrator: OrchestratorLoop;
+  dispatcher: Dispatcher;
 }
 
 export class Manager implements MembershipCheck {
@@ -28,15 +46,15 @@ export class Manager implements MembershipCheck {
   private state?: Unlocked;
   private unlockListeners: Array<(u: Unlocked) => void> = [];
 
-  private constructor(readonly stateDir: string, readonly store: Store, readonly log: Logger) {
+  private constructor(readonly stateDir: string, readonly store: Store, readonly log: Logger, readonly opts: ManagerOptions) {
     this.autolock = isAutolocked(stateDir);
   }
 
-  static async open(stateDir: string, log: Logger): Promise<Manager> {
+  static async open(stateDir: string, log: Logger, opts: ManagerOptions = { heartbeat: DEFAULT_HEARTBEAT }): Promise<Manager> {
     if (!keyringExists(stateDir)) {
       throw new Error(`no cluster in ${stateDir}: run \`hush manager init --state-dir ${stateDir}\` first`);
     }
-    const manager = new Manager(stateDir, openSqliteStore(join(stateDir, STORE_FILE)), log);
+    const manager = new Manager(stateDir, openSqliteStore(join(stateDir, STORE_FILE)), log, opts);
     if (!(await manager.store.get(keys.cluster))) throw new Error(`the store in ${stateDir} holds no cluster`);
     if (!manager.autolock) await manager.unlockWith(openKeyring(stateDir).dek);
     return manager;
@@ -82,11 +100,21 @@ export class Manager implements MembershipCheck {
     const cluster = await Cluster.load(this.store, dek);
     if (await cluster.renewIdentityIfDue()) this.log.info('manager certificate renewed');
     const nodes = new NodeRegistry(this.store);
+    const view = await ClusterView.open(this.store, (err) => {
+      this.log.fatal({ err: err.message }, 'lost the store change feed');
+      process.exit(1);
+    });
+    const services = new ServiceAdmin(this.store, view);
+    const secrets = new SecretService(this.store, dek, (secretId, atRevision) => services.referencing(secretId, atRevision));
+    const orchestrator = new OrchestratorLoop(this.store, view, this.log);
+    const dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat);
     this.state = {
-      dek, unlockKey, cluster, nodes,
-      secrets: new SecretService(this.store, dek),
+      dek, unlockKey, cluster, nodes, view, secrets, orchestrator, dispatcher, services,
+      nodeAdmin: new NodeAdmin(this.store, view, nodes),
       ca: new CAService(cluster, nodes, this.log),
     };
+    orchestrator.start();
+    dispatcher.start();
     for (const l of this.unlockListeners) l(this.state);
   }
 
@@ -99,12 +127,17 @@ export class Manager implements MembershipCheck {
     const state = this.state;
     if (!state) return 'the manager is locked';
     if (identity.nodeId === state.cluster.identity.id) return undefined;
+    const denied = state.view.denied.get(identity.serial);
+    if (denied) return `certificate ${identity.serial} of node ${denied.nodeId} has been revoked (the node was removed)`;
     const node = await state.nodes.find(identity.nodeId);
     if (!node) return `node ${identity.nodeId} is not a member of this cluster (removed?)`;
     return undefined;
   }
 
   async close(): Promise<void> {
+    this.state?.dispatcher.stop();
+    this.state?.orchestrator.stop();
+    this.state?.view.close();
     await this.store.close();
   }
 }

@@ -1,10 +1,8 @@
 // `hush manager ...` and `hush join-token ...`
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { initCluster } from '../../manager/cluster/init.js';
-import { runManager } from '../../manager/daemon.js';
 import { CliError } from '../client.js';
-import { DEFAULT_CERT_EXPIRY, DEFAULT_LISTEN, DEFAULT_MANAGER_STATE_DIR } from '../defaults.js';
+import { DEFAULT_CERT_EXPIRY, DEFAULT_LISTEN, DEFAULT_MANAGER_STATE_DIR } from '../../common/defaults.js';
 import { parseDuration, parseHostPort } from '../input.js';
 import { action, controlFor } from './common.js';
 
@@ -26,6 +24,7 @@ export function managerCommands(program: Command): void {
       const listenAddr = parseHostPort(opts.listen, '--listen address');
       const certExpiryMs = parseDuration(opts.certExpiry, '--cert-expiry');
       const stateDir = stateDirOf(opts);
+      const { initCluster } = await import('../../manager/cluster/init.js');
       const r = await initCluster({ stateDir, listenAddr, autolock: !!opts.autolock, certExpiryMs });
       console.log(`Cluster ${r.clusterId} initialised in ${stateDir}.`);
       console.log(`Start the manager with: hush manager run --state-dir ${stateDir}\n`);
@@ -41,8 +40,14 @@ export function managerCommands(program: Command): void {
   manager.command('run').description('serve the cluster (stays in the foreground)')
     .option('--state-dir <dir>', `state directory (default: $HUSH_STATE_DIR or ${DEFAULT_MANAGER_STATE_DIR})`)
     .option('--listen <host:port>', 'override the listen address recorded at init')
-    .action(action(async (_cmd, opts: { stateDir?: string; listen?: string }) => {
-      await runManager({ stateDir: stateDirOf(opts), listenAddr: opts.listen && parseHostPort(opts.listen, '--listen address') });
+    .option('--heartbeat-period <duration>', 'how often nodes heartbeat; a node missing 3 periods is down', '5s')
+    .action(action(async (_cmd, opts: { stateDir?: string; listen?: string; heartbeatPeriod: string }) => {
+      const { runManager } = await import('../../manager/daemon.js');
+      await runManager({
+        stateDir: stateDirOf(opts),
+        listenAddr: opts.listen && parseHostPort(opts.listen, '--listen address'),
+        heartbeatPeriodMs: parseDuration(opts.heartbeatPeriod, '--heartbeat-period', 100, 3_600_000),
+      });
     }));
 
   manager.command('unlock').description('unlock a locked manager with its unlock key (read from stdin unless --unlock-key-file)')

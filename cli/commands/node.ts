@@ -1,9 +1,12 @@
 // `hush node ...`
 import type { Command } from 'commander';
 import type { Node__Output } from '../../proto/gen/hush/v1/Node.js';
-import { CliErrors } from '../client.js';
+import { validateLabels } from '../../manager/secrets/validate.js';
+import { validateAvailability } from '../../manager/nodes/admin.js';
+import { CliError, CliErrors } from '../client.js';
+import { parseLabels } from '../input.js';
 import { iso, table } from '../output.js';
-import { action, controlFor, printJsonFormat } from './common.js';
+import { action, collect, controlFor, printJsonFormat } from './common.js';
 
 function nodeJson(n: Node__Output) {
   return {
@@ -13,7 +16,7 @@ function nodeJson(n: Node__Output) {
 }
 
 export function nodeCommands(program: Command): void {
-  const node = program.command('node').description('inspect the nodes of the cluster');
+  const node = program.command('node').description('inspect and administer the nodes of the cluster');
 
   node.command('ls').alias('list').description('list nodes')
     .option('-q, --quiet', 'only display ids')
@@ -38,6 +41,38 @@ export function nodeCommands(program: Command): void {
         }
       }
       console.log(JSON.stringify(found, null, 2));
+      if (errors.length) throw new CliErrors(errors);
+    }));
+
+  node.command('update').argument('<node>', 'id, id prefix or hostname').description('change a node\'s availability or labels')
+    .option('--availability <availability>', 'active, pause (no new tasks) or drain (no tasks at all)')
+    .option('--label-add <key=value>', 'add or change a label (repeatable)', collect, [])
+    .option('--label-rm <key>', 'remove a label (repeatable)', collect, [])
+    .action(action(async (cmd, ref: string, opts: { availability?: string; labelAdd: string[]; labelRm: string[] }) => {
+      if (opts.availability !== undefined) validateAvailability(opts.availability);
+      const labelAdd = parseLabels(opts.labelAdd);
+      validateLabels(labelAdd);
+      for (const k of opts.labelRm) if (!k) throw new CliError('--label-rm needs a label key');
+      const updated = await controlFor(cmd).call<object, Node__Output>('UpdateNode', {
+        ref, availability: opts.availability ?? '', labelAdd, labelRm: opts.labelRm,
+      });
+      console.log(updated.id);
+    }));
+
+  node.command('rm').alias('remove').argument('<node...>', 'ids, id prefixes or hostnames')
+    .description('remove nodes from the cluster and revoke their certificates')
+    .option('-f, --force', 'also remove a node that is ready (its agent is connected)')
+    .action(action(async (cmd, refs: string[], opts: { force?: boolean }) => {
+      const control = controlFor(cmd);
+      const errors: string[] = [];
+      for (const ref of refs) {
+        try {
+          await control.call('RemoveNode', { ref, force: !!opts.force });
+          console.log(ref);
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
       if (errors.length) throw new CliErrors(errors);
     }));
 }

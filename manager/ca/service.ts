@@ -8,7 +8,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { NodeRoleName } from '../state/records.js';
 import { validateLabels } from '../secrets/validate.js';
-import { caDigest, parseJoinToken, tokenMatches } from './tokens.js';
+import { caDigest, parseJoinToken, tokenMatches } from '../../common/join-token.js';
 import type { Logger } from '../../common/log.js';
 
 const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;

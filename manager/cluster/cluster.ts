@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import type { Store } from '../store/store.js';
 import { CertificateAuthority } from '../ca/ca.js';
-import { newJoinToken } from '../ca/tokens.js';
+import { newJoinToken } from '../../common/join-token.js';
 import { createCsr, generateNodeKey } from '../../common/certs.js';
 import { invalidArgument, unavailable } from '../../common/errors.js';
 import { open, seal } from '../crypto/seal.js';

@@ -3,7 +3,7 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { newId } from '../../common/ids.js';
 import { CertificateAuthority, createRootCA } from '../ca/ca.js';
-import { newJoinToken } from '../ca/tokens.js';
+import { newJoinToken } from '../../common/join-token.js';
 import { createKeyring, formatUnlockKey, keyringExists, removeKeyring } from '../crypto/keyring.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { encode, keys, type ClusterRecord } from '../state/records.js';

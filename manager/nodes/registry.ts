@@ -4,6 +4,9 @@ import { ID_PATTERN } from '../../common/ids.js';
 import { invalidArgument, notFound, unavailable } from '../../common/errors.js';
 import { decode, encode, keys, type NodeRecord } from '../state/records.js';
 
+/** A ref from the caller, safe in a one-line message (control characters escaped). */
+const printable = (s: string) => JSON.stringify(s.slice(0, 80)).slice(1, -1);
+
 export class NodeRegistry {
   constructor(private readonly store: Store) {}
 
@@ -35,8 +38,8 @@ export class NodeRegistry {
     const byHost = all.filter((n) => n.hostname === ref);
     const found = matches.length ? matches : byHost;
     if (found.length === 1) return found[0];
-    if (found.length > 1) throw invalidArgument(`node ${ref} is ambiguous (${found.length} matches)`);
-    throw notFound(`node ${ref} not found`);
+    if (found.length > 1) throw invalidArgument(`node ${printable(ref)} is ambiguous (${found.length} matches)`);
+    throw notFound(`node ${printable(ref)} not found`);
   }
 
   /** Applies a change to one node record with compare-and-swap, retrying on conflict. */

@@ -52,6 +52,11 @@ export class OrchestratorLoop {
       if (put.length === 0 && del.length === 0) return;
       const compares: Compare[] = [];
       const ops: Op[] = [];
+      // Placing a task needs its service to be as seen: a service removed meanwhile fails
+      // the txn, and the next pass deletes what is left of it instead.
+      for (const serviceId of new Set(put.map((t) => t.serviceId))) {
+        compares.push({ key: keys.service(serviceId), modRev: this.view.modRev(keys.service(serviceId)) });
+      }
       for (const t of put) {
         compares.push({ key: keys.task(t.id), modRev: this.view.modRev(keys.task(t.id)) });
         ops.push({ type: 'put', key: keys.task(t.id), value: encode(t) });

@@ -7,8 +7,9 @@ import { open, seal, secretVersionContext } from '../crypto/seal.js';
 import { decode, encode, keys, type SecretRecord } from '../state/records.js';
 import { validateLabels, validateName, validateSecretData } from './validate.js';
 
-/** Names of the services that reference a secret (services arrive with orchestration). */
-export type ReferenceLookup = (secretId: string) => Promise<string[]>;
+/** Names of the services that reference a secret, as of at least `atRevision` (the modRev of the
+ *  secret's reference guard key as remove() read it, 0 if absent): see ServiceAdmin.referencing. */
+export type ReferenceLookup = (secretId: string, atRevision: number) => Promise<string[]>;
 
 const MAX_CAS_RETRIES = 8;
 
@@ -69,13 +70,18 @@ export class SecretService {
   async remove(ref: string): Promise<SecretRecord> {
     for (let i = 0; i < MAX_CAS_RETRIES; i++) {
       const { kv, record } = await this.resolve(ref);
-      const services = await this.referencedBy(record.id);
+      // A service txn that adds a reference puts the guard: comparing it makes the check below
+      // and the delete one atomic step with respect to services.
+      const guardKey = keys.secretRefGuard(record.id);
+      const guardRev = (await this.store.get(guardKey))?.modRev ?? 0;
+      const services = await this.referencedBy(record.id, guardRev);
       if (services.length) {
         throw failedPrecondition(`secret ${record.name} is in use by the following service${services.length > 1 ? 's' : ''}: ${services.join(', ')}`);
       }
-      const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [
+      const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }, { key: guardKey, modRev: guardRev }], [
         { type: 'delete', key: kv.key },
         { type: 'delete', key: keys.secretName(record.name) },
+        { type: 'delete', key: guardKey },
         ...record.versions.map((v) => ({ type: 'deleteBlob' as const, id: keys.secretBlob(record.id, v.version) })),
       ]);
       if (result.ok) return record;
@@ -111,6 +117,6 @@ export class SecretService {
       if (kvs.length === 1) return { kv: kvs[0], record: decode<SecretRecord>(kvs[0].value) };
       if (kvs.length > 1) throw invalidArgument(`secret id prefix ${ref} is ambiguous (${kvs.length} matches)`);
     }
-    throw notFound(`secret ${ref} not found`);
+    throw notFound(`secret ${JSON.stringify(ref.slice(0, 80)).slice(1, -1)} not found`);
   }
 }

@@ -22,14 +22,16 @@ export class MemoryCertificateProvider implements experimental.CertificateProvid
 
   addCaCertificateListener(l: CaListener): void {
     this.caListeners.add(l);
-    l({ caCertificate: Buffer.from(this.caPem) });
+    // Asynchronously: grpc-js adds its server watcher only after this returns; a synchronous first
+    // update is lost and the TLS server then drops every connection ("unloaded credentials").
+    queueMicrotask(() => this.caListeners.has(l) && l({ caCertificate: Buffer.from(this.caPem) }));
   }
   removeCaCertificateListener(l: CaListener): void {
     this.caListeners.delete(l);
   }
   addIdentityCertificateListener(l: IdListener): void {
     this.idListeners.add(l);
-    l({ certificate: Buffer.from(this.certPem), privateKey: Buffer.from(this.keyPem) });
+    queueMicrotask(() => this.idListeners.has(l) && l({ certificate: Buffer.from(this.certPem), privateKey: Buffer.from(this.keyPem) }));
   }
   removeIdentityCertificateListener(l: IdListener): void {
     this.idListeners.delete(l);

@@ -4,6 +4,7 @@ import { invalidArgument } from '../../common/errors.js';
 import { formatUnlockKey, parseUnlockKey } from '../crypto/keyring.js';
 import type { Manager } from '../manager.js';
 import { validateLabels } from '../secrets/validate.js';
+import { adminHandlers } from './control-admin.js';
 import { nodeToProto, secretToProto } from './convert.js';
 import { unary, type RpcContext } from './rpc.js';
 
@@ -63,5 +64,7 @@ export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandl
     ListNodes: unary(ctx, 'Control.ListNodes', async () =>
       ({ nodes: (await manager.unlocked().nodes.list()).map(nodeToProto) })),
     GetNode: unary(ctx, 'Control.GetNode', async (req) => nodeToProto(await manager.unlocked().nodes.resolve(req.ref))),
+
+    ...adminHandlers(ctx, manager),
   };
 }

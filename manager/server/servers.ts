@@ -63,6 +63,7 @@ export async function startTlsServer(manager: Manager, listenAddr: string, log: 
   const ctx = { authorizer: new Authorizer(manager), transport: 'tls' as const, log };
   server.addService(hushProto().CA.service, caHandlers(ctx, manager));
   server.addService(hushProto().Control.service, controlHandlers(ctx, manager));
+  server.addService(hushProto().Dispatcher.service, manager.unlocked().dispatcher.handlers(ctx));
   const port = await bind(server, listenAddr, creds);
   return { server, port, provider };
 }

@@ -54,7 +54,7 @@ export class ClusterView {
     const { kvs, revision } = await store.range('');
     for (const kv of kvs) view.apply(kv.key, kv.value, kv.modRev);
     view.revision = revision;
-    view.cancelWatch = store.watch(revision, (changes) => view.follow(changes), onError);
+    view.cancelWatch = store.watch(revision, (changes) => view.follow(changes), onError, (rev) => view.progress(rev));
     return view;
   }
 
@@ -87,6 +87,19 @@ export class ClusterView {
     this.cancelWatch?.();
   }
 
+  /** The store is at `revision` and every key change up to it has been applied. */
+  private progress(revision: number): void {
+    if (revision <= this.revision) return;
+    this.revision = revision;
+    this.wake();
+  }
+
+  private wake(): void {
+    const ready = this.waiters.filter((w) => w.revision <= this.revision);
+    this.waiters = this.waiters.filter((w) => w.revision > this.revision);
+    for (const w of ready) w.resolve();
+  }
+
   private follow(changes: Change[]): void {
     const out: ViewChange[] = [];
     for (const c of changes) {
@@ -95,9 +108,7 @@ export class ClusterView {
     }
     this.revision = changes[changes.length - 1].revision;
     if (out.length) for (const l of this.listeners) l(out, this.revision);
-    const ready = this.waiters.filter((w) => w.revision <= this.revision);
-    this.waiters = this.waiters.filter((w) => w.revision > this.revision);
-    for (const w of ready) w.resolve();
+    this.wake();
   }
 
   /** The modRev to compare against when rewriting a record (0: absent). */

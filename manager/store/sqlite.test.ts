@@ -445,3 +445,14 @@ test('commit rate (information only)', async (t) => {
     t.diagnostic(`200 B put + 4 KB blob, durable, ${concurrency} in flight: ${Math.round(rate)} commits/s`);
   }
 });
+
+test('onProgress reports revisions that change no key, after the changes before them', async (t) => {
+  const store = tmp(t).open();
+  const seen: string[] = [];
+  store.watch(0, (cs) => cs.forEach((c) => seen.push(`change ${c.revision}`)), undefined, (rev) => seen.push(`progress ${rev}`));
+  await store.txn([], [put('a', '1')]);
+  const blobOnly = await store.txn([], [{ type: 'putBlob', id: 'x', data: b('x') }]);
+  await tick();
+  assert.equal(blobOnly.revision, 2);
+  assert.deepEqual(seen, ['change 1', 'progress 1', 'progress 2']);
+});

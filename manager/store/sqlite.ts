@@ -61,13 +61,18 @@ class Watcher {
     private readonly from: number,
     private readonly onChanges: (changes: Change[]) => void,
     private readonly onError: ((e: Error) => void) | undefined,
+    private readonly onProgress?: (revision: number) => void,
   ) {}
 
+  /** The store's revision to report once queued changes are delivered (0: none pending). */
+  private progress = 0;
+
   // Queues changes (in revision order, whole revisions) and schedules their delivery.
-  push(changes: Change[]): void {
+  push(changes: Change[], storeRevision = 0): void {
     if (this.done) return;
     for (const c of changes) if (c.revision > this.from) this.queue.push(c);
-    if (this.queue.length > 0 && !this.scheduled) {
+    if (this.onProgress && storeRevision > this.from) this.progress = Math.max(this.progress, storeRevision);
+    if ((this.queue.length > 0 || this.progress > 0) && !this.scheduled) {
       this.scheduled = true;
       queueMicrotask(() => this.deliver());
     }
@@ -75,11 +80,14 @@ class Watcher {
 
   private deliver(): void {
     this.scheduled = false;
-    if (this.done || this.queue.length === 0) return;
+    if (this.done) return;
     const batch = this.queue;
+    const progress = this.progress;
     this.queue = [];
+    this.progress = 0;
     try {
-      this.onChanges(batch);
+      if (batch.length > 0) this.onChanges(batch);
+      if (progress > 0 && !this.done) this.onProgress!(progress);
     } catch (e) {
       this.cancel();
       if (!this.onError) throw e;
@@ -240,12 +248,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  watch(fromRevision: number, onChanges: (changes: Change[]) => void, onError?: (e: Error) => void): () => void {
+  watch(fromRevision: number, onChanges: (changes: Change[]) => void, onError?: (e: Error) => void,
+    onProgress?: (revision: number) => void): () => void {
     this.assertOpen();
     if (!Number.isSafeInteger(fromRevision) || fromRevision < 0) {
       throw new RangeError(`fromRevision must be a non-negative integer, got ${fromRevision}`);
     }
-    const w = new Watcher(this, fromRevision, onChanges, onError);
+    const w = new Watcher(this, fromRevision, onChanges, onError, onProgress);
     if (fromRevision < this.compactRev) {
       const e = new CompactedError(fromRevision, this.compactRev);
       if (!onError) throw e;
@@ -345,9 +354,10 @@ export class SqliteStore implements Store {
       return;
     }
     // Durable from here on.
+    const advanced = rev !== this.rev;
     this.rev = rev;
     this.compactRev = compactRev;
-    if (changes.length > 0) for (const w of this.watchers) w.push(changes);
+    if (advanced) for (const w of this.watchers) w.push(changes, rev);
     for (let i = 0; i < batch.length; i++) {
       const o = outcomes[i];
       if ('result' in o) batch[i].resolve(o.result);

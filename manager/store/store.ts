@@ -82,8 +82,11 @@ export interface Store {
    *  history, onError gets a CompactedError (asynchronously; without onError watch() throws it) and
    *  the watch ends. An exception thrown by onChanges also ends the watch and goes to onError (is
    *  rethrown, uncaught, without one). Delivered Buffers may be shared between watchers: read-only.
-   *  Returns a function that cancels the watch (idempotent); nothing is delivered after it is called. */
-  watch(fromRevision: number, onChanges: (changes: Change[]) => void, onError?: (e: Error) => void): () => void;
+   *  Returns a function that cancels the watch (idempotent); nothing is delivered after it is called.
+   *  onProgress, if given, is told the store's revision after the changes up to it were delivered,
+   *  including revisions that changed no key (blob-only txns), so a follower can tell it is current. */
+  watch(fromRevision: number, onChanges: (changes: Change[]) => void, onError?: (e: Error) => void,
+    onProgress?: (revision: number) => void): () => void;
   /** Commits txns already submitted, ends all watches silently, and releases the store. Idempotent. */
   close(): Promise<void>;
 }

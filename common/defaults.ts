@@ -1,3 +1,6 @@
 export const DEFAULT_MANAGER_STATE_DIR = '/var/lib/hush/manager';
 export const DEFAULT_LISTEN = '0.0.0.0:4242';
 export const DEFAULT_CERT_EXPIRY = '90d';
+export const DEFAULT_AGENT_STATE_DIR = '/var/lib/hush/agent';
+export const DEFAULT_MOUNT = '/run/secrets';
+export const CONTROL_SOCKET = 'control.sock';

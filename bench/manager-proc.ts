@@ -1,0 +1,109 @@
+// A real hush manager for benchmarks: `hush manager init` + `hush manager run` in a temporary
+// state directory, as separate processes built from this tree (dist/cli/main.js). stop() (and the
+// bench's cleanup registry, on failure or interruption) kills it and removes the directory.
+import * as grpc from '@grpc/grpc-js';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { hushProto } from '../proto/load.js';
+import { onCleanup } from './harness.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+
+export interface ManagerOptions {
+  /** Write a V8 CPU profile of the manager (node --cpu-prof) into this directory when it stops. */
+  cpuProfDir?: string;
+  /** Extra environment for the manager process. */
+  env?: Record<string, string>;
+}
+
+export interface RunningManager {
+  stateDir: string;
+  socketPath: string;
+  pid: number;
+  /** A new Control client. Clients with distinct `channelKey`s get separate channels (HTTP/2 connections). */
+  control(channelKey?: string): ControlClient;
+  /** SIGTERM (SIGKILL after 5 s), then removes the state directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export type ControlClient = InstanceType<ReturnType<typeof hushProto>['Control']>;
+
+export async function startManager(opts: ManagerOptions = {}): Promise<RunningManager> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} not found: build first (npm run build)`);
+  const stateDir = mkdtempSync(join(tmpdir(), 'hush-bench-'));
+  let proc: ChildProcess | undefined;
+  const clients: ControlClient[] = [];
+  const stderrTail: string[] = [];
+
+  const stop = onCleanup(`hush manager in ${stateDir}`, async () => {
+    for (const c of clients) c.close();
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc!.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc!.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  try {
+    await promisify(execFile)(process.execPath, [CLI, 'manager', 'init', '--state-dir', stateDir, '--listen', '127.0.0.1:0']);
+
+    const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+    proc = spawn(process.execPath, [...nodeArgs, CLI, 'manager', 'run', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    });
+    const p = proc;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`manager not ready after 20 s:\n${stderrTail.join('\n')}`)), 20_000);
+      let buf = '';
+      // Keep draining stderr for the whole run (a full pipe would stall the manager).
+      p.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          stderrTail.push(line);
+          if (stderrTail.length > 50) stderrTail.shift();
+          try {
+            if ((JSON.parse(line) as { msg?: string }).msg === 'manager ready') {
+              clearTimeout(timer);
+              resolve();
+            }
+          } catch { /* not JSON */ }
+        }
+      });
+      p.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`manager exited (${signal ?? code}) before it was ready:\n${stderrTail.join('\n')}`));
+      });
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  const socketPath = join(stateDir, 'control.sock');
+  return {
+    stateDir,
+    socketPath,
+    pid: proc.pid!,
+    control(channelKey?: string): ControlClient {
+      const Control = hushProto().Control;
+      // grpc-js shares one connection among clients with the same target and options; a local
+      // subchannel pool plus a distinct option gives each key its own connection.
+      const options: grpc.ChannelOptions = channelKey === undefined ? {} : { 'grpc.use_local_subchannel_pool': 1, 'hush.bench.channel': channelKey };
+      const c = new Control(`unix://${socketPath}`, grpc.credentials.createInsecure(), options);
+      clients.push(c);
+      return c;
+    },
+    stop,
+  };
+}

@@ -1,0 +1,69 @@
+// `hush agent ...`
+import type { Command } from 'commander';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { AGENT_STATUS_SOCKET, type AgentStatus } from '../../agent/status.js';
+import { parseJoinToken } from '../../common/join-token.js';
+import { CliError } from '../client.js';
+import { DEFAULT_AGENT_STATE_DIR, DEFAULT_MOUNT } from '../../common/defaults.js';
+import { parseHostPort, parseLabels } from '../input.js';
+import { ago, table } from '../output.js';
+import { action, collect } from './common.js';
+
+const stateDirOf = (opts: { stateDir?: string }) => opts.stateDir ?? process.env.HUSH_AGENT_STATE_DIR ?? DEFAULT_AGENT_STATE_DIR;
+
+function readStatus(socket: string): Promise<AgentStatus> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const s = connect(socket);
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => { text += d; });
+    s.on('end', () => {
+      try {
+        resolve(JSON.parse(text) as AgentStatus);
+      } catch {
+        reject(new CliError(`the agent at ${socket} sent an unreadable status`));
+      }
+    });
+    s.on('error', () => reject(new CliError(`cannot reach the hush agent at ${socket}: is \`hush agent run\` running? (set --state-dir or HUSH_AGENT_STATE_DIR)`)));
+  });
+}
+
+export function agentCommands(program: Command): void {
+  const agent = program.command('agent').description('run the node agent, or ask it how it is');
+
+  agent.command('run').description('join (first start), mount the secrets read-only and follow the managers (stays in the foreground)')
+    .requiredOption('--manager <host:port,...>', 'manager addresses, tried in turn')
+    .option('--token <token>', 'join token (first start only)')
+    .option('--state-dir <dir>', `where the node identity is kept (default: $HUSH_AGENT_STATE_DIR or ${DEFAULT_AGENT_STATE_DIR})`)
+    .option('--mount <dir>', 'mount point of the secrets', DEFAULT_MOUNT)
+    .option('--hostname <name>', 'hostname recorded for this node (default: this machine\'s)')
+    .option('-l, --label <key=value>', 'node label (repeatable; first start only)', collect, [])
+    .action(action(async (_cmd, opts: { manager: string; token?: string; stateDir?: string; mount: string; hostname?: string; label: string[] }) => {
+      const managers = opts.manager.split(',').map((m) => parseHostPort(m.trim(), '--manager address'));
+      if (opts.token) parseJoinToken(opts.token.trim());
+      if (!opts.mount.startsWith('/')) throw new CliError(`--mount must be an absolute path (got ${JSON.stringify(opts.mount)})`);
+      // Loaded here: it brings the FUSE binding, which no other command needs.
+      const { runAgent } = await import('../../agent/agent.js');
+      await runAgent({
+        managers, token: opts.token?.trim(), stateDir: stateDirOf(opts), mount: opts.mount.replace(/\/+$/, '') || '/',
+        hostname: opts.hostname, labels: parseLabels(opts.label),
+      });
+    }));
+
+  agent.command('status').description('the agent\'s node id, managers, connection and served files (never values)')
+    .option('--state-dir <dir>', `the agent's state directory (default: $HUSH_AGENT_STATE_DIR or ${DEFAULT_AGENT_STATE_DIR})`)
+    .option('--format <format>', 'json')
+    .action(action(async (_cmd, opts: { stateDir?: string; format?: string }) => {
+      if (opts.format !== undefined && opts.format !== 'json') throw new CliError(`unsupported format ${JSON.stringify(opts.format)}: only json`);
+      const s = await readStatus(join(stateDirOf(opts), AGENT_STATUS_SOCKET));
+      if (opts.format === 'json') return void console.log(JSON.stringify(s, null, 2));
+      console.log(`Node:        ${s.nodeId} (${s.role})`);
+      console.log(`Managers:    ${s.managers.join(', ')}`);
+      console.log(`Connection:  ${s.connection.state}${s.connection.manager ? ` to ${s.connection.manager}` : ''} since ${ago(s.connection.since)}${s.connection.lastError && s.connection.state !== 'connected' ? ` (${s.connection.lastError})` : ''}`);
+      console.log(`Certificate: valid until ${s.certNotAfter}`);
+      console.log(`Mount:       ${s.mount}\n`);
+      const rows = s.tasks.flatMap((t) => t.files.map((f) => [t.name, f.path, `${f.secret}@${f.version}`, `${f.uid}:${f.gid}`, f.mode]));
+      console.log(rows.length ? table(['TASK', 'PATH', 'SECRET', 'OWNER', 'MODE'], rows) : 'No tasks assigned to this node.');
+    }));
+}

@@ -1,0 +1,270 @@
+// Services: create, update, look up, remove, and list their tasks.
+//
+// Every change is one store txn with compare-and-swap on the service's modRev (retried on
+// conflict); once it commits, the caller waits until the view holds it (read-your-writes).
+//
+// References and secret removal: a txn that adds a reference to a secret also compares that
+// secret's modRev (it still exists, unchanged since it was looked up) and puts the secret's
+// reference guard key (keys.secretRefGuard). SecretService.remove compares the guard it read and
+// asks `referencing(secretId, guardModRev)`, which answers from a view at least that fresh. So a
+// secret can never be removed while a committed service references it, even when both race.
+import type { KV, Store } from '../store/store.js';
+import { newId, ID_PATTERN } from '../../common/ids.js';
+import { alreadyExists, invalidArgument, notFound, unavailable } from '../../common/errors.js';
+import {
+  decode, encode, keys, type SecretRecord, type SecretReferenceRecord, type ServiceRecord, type TaskRecord,
+} from '../state/records.js';
+import type { ClusterView } from '../state/view.js';
+import { validateLabels } from '../secrets/validate.js';
+import { parseConstraint } from '../orchestrator/constraints.js';
+import {
+  MAX_SECRET_REFERENCES, referenceTo, sameConstraint, validateReferenceRequest, validateConstraints, validateReferences, validateReplicas, validateServiceMode,
+  validateServiceName, type ReferenceRequest,
+} from './spec.js';
+
+const MAX_CAS_RETRIES = 8;
+
+export interface CreateServiceInput {
+  name: string;
+  /** '' = replicated. */
+  mode: string;
+  /** Replicated: 0 or absent = 1. Global: must be 0 or absent. */
+  replicas?: number;
+  secrets: ReferenceRequest[];
+  constraints: string[];
+  labels: Record<string, string>;
+}
+
+export interface UpdateServiceInput {
+  secretAdd?: ReferenceRequest[];
+  /** Secret names, secret ids or targets: every reference that matches is removed. */
+  secretRm?: string[];
+  replicas?: number;
+  constraintAdd?: string[];
+  constraintRm?: string[];
+}
+
+export interface TaskFilter {
+  /** Service id (already resolved). */
+  serviceId?: string;
+  /** Node id (already resolved). */
+  nodeId?: string;
+}
+
+/** A secret as found in the store, with the modRev a txn compares. */
+interface FoundSecret {
+  kv: KV;
+  record: SecretRecord;
+}
+
+export class ServiceAdmin {
+  constructor(private readonly store: Store, private readonly view: ClusterView) {}
+
+  async create(input: CreateServiceInput): Promise<ServiceRecord> {
+    validateServiceName(input.name);
+    const mode = validateServiceMode(input.mode || 'replicated');
+    let replicas = input.replicas ?? 0;
+    if (mode === 'global') {
+      if (replicas !== 0) throw invalidArgument('replicas cannot be set for a global service (it runs one task on every eligible node)');
+    } else {
+      validateReplicas(replicas);
+      if (replicas === 0) replicas = 1;
+    }
+    validateConstraints(input.constraints);
+    validateLabels(input.labels);
+    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+      const { refs, found } = await this.resolveReferences(input.secrets);
+      validateReferences(refs);
+      const now = Date.now();
+      const record: ServiceRecord = {
+        id: newId(), name: input.name, mode, replicas: mode === 'global' ? 0 : replicas, secrets: refs,
+        constraints: [...input.constraints], labels: { ...input.labels }, createdAtMs: now, updatedAtMs: now,
+      };
+      const result = await this.store.txn(
+        [{ key: keys.serviceName(record.name), modRev: 0 }, { key: keys.service(record.id), modRev: 0 }, ...secretCompares(found)],
+        [
+          { type: 'put', key: keys.service(record.id), value: encode(record) },
+          { type: 'put', key: keys.serviceName(record.name), value: Buffer.from(record.id) },
+          ...guardPuts(found, record.id),
+        ],
+      );
+      if (result.ok) {
+        await this.view.waitFor(result.revision);
+        return record;
+      }
+      if (await this.store.get(keys.serviceName(record.name))) throw alreadyExists(`service ${record.name} already exists`);
+      // A referenced secret changed (new version, removed) meanwhile: look it up again.
+    }
+    throw unavailable(`service ${input.name} could not be created: its secrets are being changed concurrently, try again`);
+  }
+
+  async update(ref: string, input: UpdateServiceInput): Promise<ServiceRecord> {
+    const secretAdd = input.secretAdd ?? [];
+    const secretRm = input.secretRm ?? [];
+    const constraintAdd = input.constraintAdd ?? [];
+    const constraintRm = input.constraintRm ?? [];
+    for (const s of secretRm) {
+      if (typeof s !== 'string' || !s || s.length > 128) throw invalidArgument('a secret reference to remove needs a secret name, id or target');
+    }
+    const addParsed = constraintAdd.map((c) => parseConstraint(c));
+    const rmParsed = constraintRm.map((c) => parseConstraint(c));
+    if (input.replicas !== undefined) validateReplicas(input.replicas);
+
+    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+      const { kv, record } = await this.resolve(ref);
+      if (input.replicas !== undefined && record.mode === 'global') {
+        throw invalidArgument(`service ${record.name} is global: replicas cannot be set (it runs one task on every eligible node)`);
+      }
+      // Removals first, then additions (as docker): `--secret-rm a --secret-add source=a,mode=0440` replaces.
+      let secrets = record.secrets;
+      for (const s of secretRm) {
+        const kept = secrets.filter((r) => r.secretName !== s && r.target !== s && r.secretId !== s);
+        if (kept.length === secrets.length) throw notFound(`service ${record.name} has no secret reference ${JSON.stringify(s.slice(0, 80))} (by secret name, id or target)`);
+        secrets = kept;
+      }
+      const { refs: added, found } = await this.resolveReferences(secretAdd);
+      secrets = [...secrets, ...added];
+      validateReferences(secrets);
+
+      let constraints = record.constraints;
+      rmParsed.forEach((rm, j) => {
+        const kept = constraints.filter((c) => !sameConstraint(parseConstraint(c), rm));
+        if (kept.length === constraints.length) throw notFound(`service ${record.name} has no constraint ${JSON.stringify(constraintRm[j])}`);
+        constraints = kept;
+      });
+      addParsed.forEach((add, j) => {
+        if (!constraints.some((c) => sameConstraint(parseConstraint(c), add))) constraints = [...constraints, constraintAdd[j]];
+      });
+      validateConstraints(constraints);
+
+      const next: ServiceRecord = {
+        ...record, secrets, constraints, replicas: input.replicas ?? record.replicas, updatedAtMs: Date.now(),
+      };
+      if (!secretAdd.length && !secretRm.length && !constraintAdd.length && !constraintRm.length
+        && (input.replicas === undefined || input.replicas === record.replicas)) {
+        return record; // nothing to change
+      }
+      const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }, ...secretCompares(found)], [
+        { type: 'put', key: kv.key, value: encode(next) },
+        ...guardPuts(found, record.id),
+      ]);
+      if (result.ok) {
+        await this.view.waitFor(result.revision);
+        return next;
+      }
+    }
+    throw unavailable(`service ${ref} is being changed concurrently, try again`);
+  }
+
+  async get(ref: string): Promise<ServiceRecord> {
+    return (await this.resolve(ref)).record;
+  }
+
+  list(): ServiceRecord[] {
+    return [...this.view.services.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  /** Deletes the service, its name and all its tasks in one txn: nodes lose its secrets at once. */
+  async remove(ref: string): Promise<ServiceRecord> {
+    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+      const { kv, record } = await this.resolve(ref);
+      await this.view.waitFor(kv.modRev);
+      const tasks = [...this.view.tasks.values()].filter((t) => t.serviceId === record.id);
+      const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [
+        { type: 'delete', key: kv.key },
+        { type: 'delete', key: keys.serviceName(record.name) },
+        ...tasks.map((t) => ({ type: 'delete' as const, key: keys.task(t.id) })),
+      ]);
+      if (result.ok) {
+        await this.view.waitFor(result.revision);
+        return record;
+      }
+    }
+    throw unavailable(`service ${ref} is being changed concurrently, try again`);
+  }
+
+  /** Tasks, by service then slot (global: node), optionally of one service and/or on one node. */
+  listTasks(filter: TaskFilter = {}): TaskRecord[] {
+    let tasks: Iterable<TaskRecord> = this.view.tasks.values();
+    if (filter.nodeId !== undefined) {
+      const onNode = this.view.tasksOnNode(filter.nodeId);
+      // Global tasks not yet placed still belong to the node they exist for.
+      const forNode = [...this.view.tasks.values()].filter((t) => !t.nodeId && t.forNodeId === filter.nodeId);
+      tasks = [...onNode, ...forNode];
+    }
+    const out = [...tasks].filter((t) => filter.serviceId === undefined || t.serviceId === filter.serviceId);
+    return out.sort((a, b) => a.serviceName.localeCompare(b.serviceName) || a.serviceId.localeCompare(b.serviceId)
+      || a.slot - b.slot || (a.forNodeId ?? a.nodeId).localeCompare(b.forNodeId ?? b.nodeId) || a.createdAtMs - b.createdAtMs
+      || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Names of the services that reference a secret, from a view at least as fresh as `atRevision`
+   * (the modRev of the secret's reference guard as the caller read it; 0 if it had none).
+   */
+  async referencing(secretId: string, atRevision: number): Promise<string[]> {
+    await this.view.waitFor(atRevision);
+    return [...this.view.services.values()]
+      .filter((s) => s.secrets.some((r) => r.secretId === secretId))
+      .map((s) => s.name)
+      .sort();
+  }
+
+  /** By exact id, then exact name, then unambiguous id prefix (as docker does); from the store. */
+  async resolve(ref: string): Promise<{ kv: KV; record: ServiceRecord }> {
+    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw invalidArgument('a service name or id is required');
+    if (ID_PATTERN.test(ref)) {
+      const kv = await this.store.get(keys.service(ref));
+      if (kv) return { kv, record: decode<ServiceRecord>(kv.value) };
+    }
+    const byName = await this.store.get(keys.serviceName(ref));
+    if (byName) {
+      const kv = await this.store.get(keys.service(byName.value.toString()));
+      if (kv) return { kv, record: decode<ServiceRecord>(kv.value) };
+    }
+    if (/^[0-9a-z]+$/.test(ref)) {
+      const { kvs } = await this.store.range(keys.service(ref));
+      if (kvs.length === 1) return { kv: kvs[0], record: decode<ServiceRecord>(kvs[0].value) };
+      if (kvs.length > 1) throw invalidArgument(`service id prefix ${ref} is ambiguous (${kvs.length} matches)`);
+    }
+    throw notFound(`service ${printable(ref)} not found`);
+  }
+
+  /** Looks up each referenced secret (by exact name or id) and builds the stored references. */
+  private async resolveReferences(requests: ReferenceRequest[]): Promise<{ refs: SecretReferenceRecord[]; found: FoundSecret[] }> {
+    if (requests.length > MAX_SECRET_REFERENCES) {
+      throw invalidArgument(`too many secret references (${requests.length}, at most ${MAX_SECRET_REFERENCES})`);
+    }
+    const found = new Map<string, FoundSecret>();
+    const refs: SecretReferenceRecord[] = [];
+    for (const r of requests) {
+      validateReferenceRequest(r);
+      const secret = await this.findSecret(r.source);
+      found.set(secret.record.id, secret);
+      refs.push(referenceTo(secret.record, r));
+    }
+    return { refs, found: [...found.values()] };
+  }
+
+  private async findSecret(source: string): Promise<FoundSecret> {
+    if (typeof source !== 'string' || !source || source.length > 128) throw invalidArgument('a secret reference needs a source secret (name or id)');
+    const byName = await this.store.get(keys.secretName(source));
+    const id = byName ? byName.value.toString() : ID_PATTERN.test(source) ? source : undefined;
+    const kv = id === undefined ? undefined : await this.store.get(keys.secret(id));
+    if (!kv) throw notFound(`secret ${printable(source)} not found`);
+    return { kv, record: decode<SecretRecord>(kv.value) };
+  }
+}
+
+/** A name from the caller, safe to put in a one-line message. */
+function printable(s: string): string {
+  return JSON.stringify(s.slice(0, 80)).slice(1, -1);
+}
+
+function secretCompares(found: FoundSecret[]) {
+  return found.map((f) => ({ key: f.kv.key, modRev: f.kv.modRev }));
+}
+
+function guardPuts(found: FoundSecret[], serviceId: string) {
+  return found.map((f) => ({ type: 'put' as const, key: keys.secretRefGuard(f.record.id), value: Buffer.from(serviceId) }));
+}

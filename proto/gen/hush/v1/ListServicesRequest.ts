@@ -1,0 +1,8 @@
+// Original file: proto/hush.proto
+
+
+export interface ListServicesRequest {
+}
+
+export interface ListServicesRequest__Output {
+}

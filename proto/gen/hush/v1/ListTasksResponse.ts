@@ -1,0 +1,11 @@
+// Original file: proto/hush.proto
+
+import type { Task as _hush_v1_Task, Task__Output as _hush_v1_Task__Output } from '../../hush/v1/Task.js';
+
+export interface ListTasksResponse {
+  'tasks'?: (_hush_v1_Task)[];
+}
+
+export interface ListTasksResponse__Output {
+  'tasks': (_hush_v1_Task__Output)[];
+}

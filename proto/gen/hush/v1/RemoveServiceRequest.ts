@@ -1,0 +1,10 @@
+// Original file: proto/hush.proto
+
+
+export interface RemoveServiceRequest {
+  'ref'?: (string);
+}
+
+export interface RemoveServiceRequest__Output {
+  'ref': (string);
+}
