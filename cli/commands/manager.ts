@@ -40,13 +40,13 @@ export function managerCommands(program: Command): void {
   manager.command('run').description('serve the cluster (stays in the foreground)')
     .option('--state-dir <dir>', `state directory (default: $HUSH_STATE_DIR or ${DEFAULT_MANAGER_STATE_DIR})`)
     .option('--listen <host:port>', 'override the listen address recorded at init')
-    .option('--heartbeat-period <duration>', 'how often nodes heartbeat; a node missing 3 periods is down', '5s')
-    .action(action(async (_cmd, opts: { stateDir?: string; listen?: string; heartbeatPeriod: string }) => {
+    .option('--heartbeat-period <duration>', 'how often nodes heartbeat; a node missing 3 periods is down (default: $HUSH_HEARTBEAT_PERIOD or 5s)')
+    .action(action(async (_cmd, opts: { stateDir?: string; listen?: string; heartbeatPeriod?: string }) => {
       const { runManager } = await import('../../manager/daemon.js');
       await runManager({
         stateDir: stateDirOf(opts),
         listenAddr: opts.listen && parseHostPort(opts.listen, '--listen address'),
-        heartbeatPeriodMs: parseDuration(opts.heartbeatPeriod, '--heartbeat-period', 100, 3_600_000),
+        heartbeatPeriodMs: parseDuration(opts.heartbeatPeriod ?? process.env.HUSH_HEARTBEAT_PERIOD ?? '5s', '--heartbeat-period', 100, 3_600_000),
       });
     }));
 

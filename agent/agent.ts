@@ -1,0 +1,128 @@
+// `hush agent run`: join (first start) or load the node identity, mount the
+// read-only view at the mount point, follow the managers, renew the certificate.
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import { mkdirSync, chmodSync, rmSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { createLogger } from '../common/log.js';
+import { NodeSecrets } from './secrets/node-secrets.js';
+import { mountSecrets, type MountedSecrets } from '../fs/mount.js';
+import { joinCluster, renewCertificate } from './join.js';
+import { loadIdentity, renewalTime, saveIdentity, validity } from './identity.js';
+import { ManagerConnection } from './connection.js';
+import { AGENT_STATUS_SOCKET, describeTasks, serveStatus } from './status.js';
+import type { NodeCredentials } from './channel.js';
+
+export interface AgentOptions {
+  managers: string[];
+  token?: string;
+  stateDir: string;
+  mount: string;
+  hostname?: string;
+  labels: Record<string, string>;
+  /** Called once the first COMPLETE is served (systemd readiness). */
+  onReady?: () => void;
+}
+
+const RENEW_RETRY_MIN_MS = 1000;
+const RENEW_RETRY_MAX_MS = 5 * 60_000;
+
+export async function runAgent(opts: AgentOptions): Promise<void> {
+  const log = createLogger('hush-agent');
+  mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(opts.stateDir, 0o700);
+
+  let creds = loadIdentity(opts.stateDir);
+  if (!creds) {
+    if (!opts.token) throw new Error(`no node identity in ${opts.stateDir}: give --token to join the cluster`);
+    creds = await joinFirstReachable(opts, log);
+    saveIdentity(opts.stateDir, creds);
+    log.info({ nodeId: creds.nodeId, role: creds.role }, 'joined the cluster');
+  } else {
+    log.info({ nodeId: creds.nodeId, role: creds.role }, 'loaded node identity');
+  }
+  let current: NodeCredentials = creds;
+
+  const secrets = new NodeSecrets();
+  const mounted: MountedSecrets = await mountSecrets(opts.mount, secrets, log);
+  log.info({ mount: opts.mount }, 'secrets mounted');
+
+  let status: Server | undefined;
+  let renewTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  const stop = async (code: number, why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ why }, 'stopping');
+    clearTimeout(renewTimer);
+    connection.stop();
+    secrets.wipe();
+    await mounted.unmount().catch((err: Error) => log.error({ err: err.message }, 'unmount failed'));
+    status?.close();
+    rmSync(join(opts.stateDir, AGENT_STATUS_SOCKET), { force: true });
+    process.exit(code);
+  };
+
+  const connection = new ManagerConnection({
+    managers: opts.managers, credentials: () => current, secrets, log,
+    onDenied: (reason) => {
+      log.fatal({ reason }, 'the cluster refused this node: revoking every secret and stopping');
+      void stop(2, reason);
+    },
+    onFirstComplete: () => opts.onReady?.(),
+  });
+  connection.start();
+
+  status = await serveStatus(join(opts.stateDir, AGENT_STATUS_SOCKET), () => ({
+    nodeId: current.nodeId, role: current.role, managers: opts.managers, mount: opts.mount,
+    connection: connection.status, certNotAfter: new Date(validity(current.certPem).notAfter).toISOString(),
+    tasks: describeTasks(secrets, opts.mount),
+  }));
+
+  // Renewal at a random point in 50–80% of the validity; on failure, retry with backoff.
+  let renewFailures = 0;
+  const scheduleRenewal = (delay?: number) => {
+    const at = delay ?? Math.max(0, renewalTime(validity(current.certPem)) - Date.now());
+    renewTimer = setTimeout(renew, Math.min(at, 2 ** 31 - 1));
+  };
+  const renew = async () => {
+    try {
+      const addr = connection.status.manager ?? opts.managers[0];
+      current = await renewCertificate(addr, current);
+      saveIdentity(opts.stateDir, current);
+      renewFailures = 0;
+      log.info({ nodeId: current.nodeId, notAfter: new Date(validity(current.certPem).notAfter).toISOString() }, 'node certificate renewed');
+      connection.reconnect();
+      scheduleRenewal();
+    } catch (err) {
+      renewFailures++;
+      const delay = Math.min(RENEW_RETRY_MAX_MS, RENEW_RETRY_MIN_MS * 2 ** Math.min(renewFailures, 12));
+      const expired = validity(current.certPem).notAfter < Date.now();
+      log.error({ err: (err as Error).message, retryInMs: delay, expired }, expired ? 'node certificate expired and renewal failed' : 'certificate renewal failed');
+      scheduleRenewal(delay * (0.5 + Math.random() * 0.5));
+    }
+  };
+  scheduleRenewal();
+
+  process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
+  process.on('SIGINT', () => void stop(0, 'SIGINT'));
+}
+
+async function joinFirstReachable(opts: AgentOptions, log: ReturnType<typeof createLogger>): Promise<NodeCredentials> {
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    for (const addr of opts.managers) {
+      try {
+        return await joinCluster(addr, opts.token!, opts.hostname ?? osHostname(), opts.labels);
+      } catch (err) {
+        lastError = err as Error;
+        const details = (err as { details?: string }).details ?? lastError.message;
+        // A refused token or CSR will not get better by retrying.
+        if ([3, 7, 16].includes((err as { code?: number }).code ?? -1)) throw new Error(`cannot join via ${addr}: ${details}`);
+        log.warn({ manager: addr, err: details }, 'cannot reach manager to join');
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+  }
+  throw new Error(`cannot join: no manager reachable (${(lastError as { details?: string })?.details ?? lastError?.message})`);
+}

@@ -1,0 +1,47 @@
+// Applies Dispatcher messages to the node's in-memory secrets.
+import type { AssignmentsMessage__Output } from '../proto/gen/hush/v1/AssignmentsMessage.js';
+import type { AssignedTask__Output } from '../proto/gen/hush/v1/AssignedTask.js';
+import type { NodeSecrets, NodeTask, SecretPayload } from './secrets/node-secrets.js';
+
+function toTask(t: AssignedTask__Output): NodeTask {
+  return {
+    id: t.id, name: t.name, serviceName: t.serviceName,
+    files: t.secrets.map((r) => ({ secretId: r.secretId, secretName: r.secretName, version: r.version, target: r.target, uid: r.uid, gid: r.gid, mode: r.mode })),
+  };
+}
+
+/** Copies a payload out of the decoded message into a buffer of its own, and zeroes the original. */
+function ownCopy(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  data.fill(0);
+  return copy;
+}
+
+export interface Applied {
+  added: string[];
+  removed: string[];
+}
+
+/** COMPLETE replaces everything (what is absent is revoked); INCREMENTAL applies changes. */
+export function applyAssignments(secrets: NodeSecrets, m: AssignmentsMessage__Output): Applied {
+  const before = new Set(secrets.taskList().map((t) => t.id));
+  const upserts: NodeTask[] = [];
+  const removeTasks: string[] = [];
+  const addSecrets: SecretPayload[] = [];
+  const removeSecrets: Array<{ id: string; version: number }> = [];
+  for (const c of m.changes) {
+    const a = c.assignment;
+    if (a?.task) {
+      if (c.action === 'REMOVE') removeTasks.push(a.task.id);
+      else upserts.push(toTask(a.task));
+    } else if (a?.secret) {
+      if (c.action === 'REMOVE') removeSecrets.push({ id: a.secret.id, version: a.secret.version });
+      else addSecrets.push({ id: a.secret.id, name: a.secret.name, version: a.secret.version, data: ownCopy(a.secret.data), createdAtMs: a.secret.createdAtMs });
+    }
+  }
+  if (m.type === 'COMPLETE') secrets.replaceAll(upserts, addSecrets);
+  else secrets.apply(upserts, removeTasks, addSecrets, removeSecrets);
+  const after = new Set(secrets.taskList().map((t) => t.id));
+  return { added: [...after].filter((id) => !before.has(id)), removed: [...before].filter((id) => !after.has(id)) };
+}

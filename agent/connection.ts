@@ -1,0 +1,162 @@
+// The agent's link to the managers: tries them in turn with backoff and jitter,
+// follows the Assignments stream (resubscribing on a sequence gap), heartbeats,
+// and reports task status. While no manager is reachable the node keeps serving
+// what it has; the COMPLETE on reconnect reconciles.
+import * as grpc from '@grpc/grpc-js';
+import { hushProto } from '../proto/load.js';
+import type { DispatcherClient } from '../proto/gen/hush/v1/Dispatcher.js';
+import type { AssignmentsMessage__Output } from '../proto/gen/hush/v1/AssignmentsMessage.js';
+import type { Logger } from '../common/log.js';
+import type { NodeSecrets } from './secrets/node-secrets.js';
+import { CHANNEL_OPTIONS, nodeCredentials, type NodeCredentials } from './channel.js';
+import { applyAssignments } from './assignments.js';
+
+type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
+
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  manager?: string;
+  since: number;
+  lastError?: string;
+  completes: number;
+}
+
+export interface ConnectionOptions {
+  managers: string[];
+  credentials: () => NodeCredentials;
+  secrets: NodeSecrets;
+  log: Logger;
+  /** The cluster refused this node (removed, or its certificate revoked). */
+  onDenied: (reason: string) => void;
+  /** The first COMPLETE has been applied (readiness). */
+  onFirstComplete?: () => void;
+}
+
+const MIN_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 15_000;
+
+export class ManagerConnection {
+  readonly status: ConnectionStatus = { state: 'connecting', since: Date.now(), completes: 0 };
+  private stopped = false;
+  private next = 0;
+  private failures = 0;
+  private current?: { client: DispatcherClient; stream: grpc.ClientReadableStream<AssignmentsMessage__Output>; heartbeat?: NodeJS.Timeout };
+  private retryTimer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    this.next = Math.floor(Math.random() * opts.managers.length);
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.teardown();
+  }
+
+  /** Drops the current stream and connects again at once (e.g. with a renewed certificate). */
+  reconnect(): void {
+    this.teardown();
+    clearTimeout(this.retryTimer);
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const addr = this.opts.managers[this.next % this.opts.managers.length];
+    this.next++;
+    this.setState('connecting', addr);
+    const client = new (hushProto().Dispatcher as unknown as DispatcherCtor)(addr, nodeCredentials(this.opts.credentials()), CHANNEL_OPTIONS);
+    const stream = client.Assignments({});
+    const current = { client, stream } as NonNullable<ManagerConnection['current']>;
+    this.current = current;
+    let last = -1;
+
+    stream.on('data', (m: AssignmentsMessage__Output) => {
+      if (this.current !== current) return;
+      if (m.type === 'INCREMENTAL' && m.appliesTo !== last) {
+        this.opts.log.warn({ manager: addr, expected: last, appliesTo: m.appliesTo }, 'sequence gap in assignments: resubscribing');
+        this.teardown();
+        this.connect();
+        return;
+      }
+      last = m.resultsIn;
+      const { added, removed } = applyAssignments(this.opts.secrets, m);
+      this.report(client, added, removed);
+      if (m.type === 'COMPLETE') {
+        this.failures = 0;
+        this.status.completes++;
+        this.setState('connected', addr);
+        this.opts.log.info({ manager: addr, tasks: this.opts.secrets.taskList().length }, 'assignments complete');
+        this.startHeartbeats(current, addr);
+        if (this.status.completes === 1) this.opts.onFirstComplete?.();
+      }
+    });
+    stream.on('error', () => { /* the status event says why */ });
+    stream.on('status', (s: grpc.StatusObject) => {
+      if (this.current !== current) return;
+      this.teardown();
+      if (s.code === grpc.status.PERMISSION_DENIED) {
+        this.opts.onDenied(s.details);
+        return;
+      }
+      this.fail(addr, s.details || grpc.status[s.code]);
+    });
+  }
+
+  private startHeartbeats(current: NonNullable<ManagerConnection['current']>, addr: string): void {
+    const beat = () => {
+      current.client.Heartbeat({}, { deadline: Date.now() + 10_000 }, (err, res) => {
+        if (this.current !== current) return;
+        if (err?.code === grpc.status.PERMISSION_DENIED) return this.opts.onDenied(err.details);
+        if (err) this.opts.log.warn({ manager: addr, err: err.details }, 'heartbeat failed');
+        const period = res?.periodMs || 5000;
+        // Jitter below the period, so that missing three periods really means three misses.
+        current.heartbeat = setTimeout(beat, period * (0.7 + 0.2 * Math.random()));
+      });
+    };
+    beat();
+  }
+
+  private report(client: DispatcherClient, added: string[], removed: string[]): void {
+    const updates = [
+      ...added.map((taskId) => ({ taskId, state: 'ready', message: '' })),
+      ...removed.map((taskId) => ({ taskId, state: 'removed', message: '' })),
+    ];
+    if (!updates.length) return;
+    client.UpdateTaskStatus({ updates }, { deadline: Date.now() + 10_000 }, (err) => {
+      if (err) this.opts.log.warn({ err: err.details }, 'cannot report task status');
+    });
+  }
+
+  private fail(addr: string, why: string): void {
+    this.failures++;
+    this.status.lastError = why;
+    this.setState('disconnected', addr);
+    const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(this.failures - 1, 10));
+    const jittered = delay * (0.5 + Math.random() * 0.5);
+    this.opts.log.warn({ manager: addr, err: why, retryInMs: Math.round(jittered), servingTasks: this.opts.secrets.taskList().length },
+      'lost the manager: still serving the secrets held in memory');
+    this.retryTimer = setTimeout(() => this.connect(), jittered);
+  }
+
+  private setState(state: ConnectionState, manager: string): void {
+    if (this.status.state !== state) this.status.since = Date.now();
+    this.status.state = state;
+    this.status.manager = manager;
+  }
+
+  private teardown(): void {
+    const c = this.current;
+    this.current = undefined;
+    if (!c) return;
+    clearTimeout(c.heartbeat);
+    c.stream.cancel();
+    c.client.close();
+  }
+}

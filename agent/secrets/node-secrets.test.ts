@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload } from './node-secrets.js';
+
+const T0 = 1_700_000_000_000;
+
+function payload(id: string, version: number, text: string, createdAtMs = T0 + version): SecretPayload {
+  return { id, name: `name-${id}`, version, data: Buffer.from(text), createdAtMs };
+}
+
+function ref(secretId: string, version: number, target: string, extra: Partial<SecretFileRef> = {}): SecretFileRef {
+  return { secretId, secretName: `name-${secretId}`, version, target, uid: 0, gid: 0, mode: 0o400, ...extra };
+}
+
+function task(id: string, name: string, serviceName: string, files: SecretFileRef[]): NodeTask {
+  return { id, name, serviceName, files };
+}
+
+const isZero = (b: Buffer) => b.every((x) => x === 0);
+
+function readAll(s: NodeSecrets, fd: number): string {
+  const r = s.read(fd, 0, 1 << 20);
+  assert.ok(Buffer.isBuffer(r), `read gave ${String(r)}`);
+  return r.toString();
+}
+
+describe('NodeSecrets', () => {
+  it('serves /<task>/<target> with the reference metadata, size and version time', () => {
+    const s = new NodeSecrets();
+    s.replaceAll([task('t1', 'web.1', 'web', [ref('s1', 3, 'db', { uid: 1000, gid: 2000, mode: 0o440 })])], [payload('s1', 3, 'pw-3', T0 + 42)]);
+    const f = s.lookup('/web.1/db');
+    assert.equal(f?.kind, 'file');
+    if (f?.kind !== 'file') return;
+    assert.equal(f.ref.uid, 1000);
+    assert.equal(f.ref.gid, 2000);
+    assert.equal(f.ref.mode, 0o440);
+    assert.equal(f.size, 4);
+    assert.equal(f.mtimeMs, T0 + 42);
+    assert.equal(s.lookup('/web.1/nope'), undefined);
+    assert.equal(s.lookup('/nope'), undefined);
+    assert.equal(s.lookup('/web.1/db/more'), undefined);
+    assert.equal(s.lookup('web.1/db'), undefined);
+    const fd = s.open('/web.1/db')!;
+    assert.ok(fd >= 1);
+    assert.equal(readAll(s, fd), 'pw-3');
+    assert.equal(s.read(fd, 1, 2).toString(), 'w-');
+    assert.equal(s.read(fd, 10, 5).toString(), '');
+    assert.equal(s.read(fd + 1000, 0, 1), 'bad-handle');
+    assert.equal(s.open('/web.1'), undefined, 'a directory is not opened');
+    assert.equal(s.open('/nope/db'), undefined);
+  });
+
+  it('aliases a service to its task only when the node has exactly one task of it; a task name wins a clash', () => {
+    const s = new NodeSecrets();
+    const files = [ref('s1', 1, 'a')];
+    s.replaceAll([task('t1', 'api.1', 'api', files), task('t2', 'api.2', 'api', files), task('t3', 'db.1', 'db', files)], [payload('s1', 1, 'x')]);
+    const root = s.lookup('/');
+    assert.equal(root?.kind, 'root');
+    assert.deepEqual(root?.kind === 'root' && [...root.names].sort(), ['api.1', 'api.2', 'db', 'db.1']);
+    assert.equal(s.lookup('/api'), undefined);
+    assert.equal(s.lookup('/db/a')?.kind, 'file');
+
+    s.apply([], ['t2'], []);
+    assert.equal(s.lookup('/api/a')?.kind, 'file', 'one api task left: alias appears');
+    assert.equal(s.lookup('/api.2'), undefined);
+
+    // A task literally named like another service keeps the name.
+    s.apply([task('t4', 'db', 'other', files)], [], []);
+    const d = s.lookup('/db');
+    assert.equal(d?.kind === 'dir' && d.task.id, 't4');
+  });
+
+  it('replaceAll revokes whatever is absent and zeroes dropped payloads', () => {
+    const s = new NodeSecrets();
+    const p1 = payload('s1', 1, 'one');
+    const p2 = payload('s2', 1, 'two');
+    s.replaceAll([task('t1', 'a.1', 'a', [ref('s1', 1, 'one')]), task('t2', 'b.1', 'b', [ref('s2', 1, 'two')])], [p1, p2]);
+    const fd1 = s.open('/a.1/one')!;
+    const fd2 = s.open('/b.1/two')!;
+    s.replaceAll([task('t2', 'b.1', 'b', [ref('s2', 1, 'two')])], [payload('s2', 1, 'two')]);
+    assert.equal(s.lookup('/a.1'), undefined);
+    assert.equal(s.read(fd1, 0, 10), 'revoked');
+    assert.equal(readAll(s, fd2), 'two', 'a task present in both snapshots keeps its handles');
+    assert.ok(isZero(p1.data), 's1 payload zeroed');
+    assert.equal(p2.data.toString(), 'two', 'the held copy of s2 is kept');
+    assert.equal(s.heldVersions, 1);
+    s.release(fd1);
+    s.release(fd2);
+    assert.equal(s.openHandles, 0);
+  });
+
+  it('a duplicate payload is zeroed, never the held one (even when the same object is passed again)', () => {
+    const s = new NodeSecrets();
+    const p = payload('s1', 1, 'keep');
+    const t = task('t1', 'a.1', 'a', [ref('s1', 1, 'f')]);
+    s.replaceAll([t], [p]);
+    s.replaceAll([t], [p]);
+    assert.equal(p.data.toString(), 'keep');
+    const dup = payload('s1', 1, 'keep');
+    s.apply([], [], [dup]);
+    assert.ok(isZero(dup.data));
+    assert.equal(readAll(s, s.open('/a.1/f')!), 'keep');
+  });
+
+  it('applies incremental changes: add a task, update its references, remove it', () => {
+    const s = new NodeSecrets();
+    let changes = 0;
+    const off = s.onChange(() => changes++);
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'one')])], [], [payload('s1', 1, 'one')]);
+    assert.equal(s.lookup('/a.1/one')?.kind, 'file');
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'one'), ref('s2', 1, 'two')])], [], [payload('s2', 1, 'two')]);
+    assert.equal(s.lookup('/a.1/two')?.kind, 'file');
+    assert.equal(s.taskList().length, 1);
+    s.apply([], ['t1'], [], [{ id: 's1', version: 1 }, { id: 's2', version: 1 }]);
+    assert.equal(s.lookup('/a.1'), undefined);
+    assert.equal(s.heldVersions, 0);
+    assert.equal(changes, 3);
+    off();
+    s.apply([], [], []);
+    assert.equal(changes, 3);
+  });
+
+  it('drops a reference whose secret version is not on the node', () => {
+    const s = new NodeSecrets();
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'here'), ref('s9', 1, 'missing')])], [], [payload('s1', 1, 'x')]);
+    assert.equal(s.lookup('/a.1/here')?.kind, 'file');
+    assert.equal(s.lookup('/a.1/missing'), undefined);
+  });
+
+  it('revokes a handle when its task is removed', () => {
+    const s = new NodeSecrets();
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [payload('s1', 1, 'secret')]);
+    const fd = s.open('/a.1/f')!;
+    assert.equal(readAll(s, fd), 'secret');
+    s.apply([], ['t1'], []);
+    assert.equal(s.lookup('/a.1/f'), undefined);
+    assert.equal(s.read(fd, 0, 10), 'revoked');
+    s.release(fd);
+    assert.equal(s.read(fd, 0, 10), 'bad-handle');
+  });
+
+  it('revokes a handle when its reference is dropped from a task that stays', () => {
+    const s = new NodeSecrets();
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f'), ref('s2', 1, 'g')])], [], [payload('s1', 1, 'eff'), payload('s2', 1, 'gee')]);
+    const f = s.open('/a.1/f')!;
+    const g = s.open('/a.1/g')!;
+    s.apply([task('t1', 'a.1', 'a', [ref('s2', 1, 'g')])], [], []);
+    assert.equal(s.lookup('/a.1/f'), undefined);
+    assert.equal(s.read(f, 0, 10), 'revoked');
+    assert.equal(readAll(s, g), 'gee');
+  });
+
+  it('revokes a handle when its target now names another secret', () => {
+    const s = new NodeSecrets();
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [payload('s1', 1, 'old'), payload('s2', 1, 'other')]);
+    const fd = s.open('/a.1/f')!;
+    s.apply([task('t1', 'a.1', 'a', [ref('s2', 1, 'f')])], [], []);
+    assert.equal(s.read(fd, 0, 10), 'revoked');
+    assert.equal(readAll(s, s.open('/a.1/f')!), 'other');
+  });
+
+  it('a task re-added under the same id does not revive a handle from its earlier life', () => {
+    const s = new NodeSecrets();
+    const t = task('t1', 'a.1', 'a', [ref('s1', 1, 'f')]);
+    s.apply([t], [], [payload('s1', 1, 'v')]);
+    const fd = s.open('/a.1/f')!;
+    s.apply([], ['t1'], []);
+    s.apply([t], [], []);
+    assert.equal(s.lookup('/a.1/f')?.kind, 'file');
+    assert.equal(s.read(fd, 0, 10), 'revoked');
+    const fresh = s.open('/a.1/f')!;
+    assert.equal(readAll(s, fresh), 'v');
+  });
+
+  it('rotation: an open handle reads its version whole; the old buffer is zeroed when its last handle closes', () => {
+    const s = new NodeSecrets();
+    const v1 = payload('s1', 1, 'version-one-is-longer');
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [v1]);
+    const old = s.open('/a.1/f')!;
+    const old2 = s.open('/a.1/f')!;
+    assert.equal(s.read(old, 0, 8).toString(), 'version-');
+
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 2, 'f')])], [], [payload('s1', 2, 'v2')], [{ id: 's1', version: 1 }]);
+    const f = s.lookup('/a.1/f');
+    assert.equal(f?.kind === 'file' && f.size, 2);
+    const fresh = s.open('/a.1/f')!;
+    assert.equal(readAll(s, fresh), 'v2');
+    assert.equal(readAll(s, old), 'version-one-is-longer');
+    assert.equal(s.read(old, 8, 100).toString(), 'one-is-longer');
+    assert.equal(s.heldVersions, 2, 'v1 is still held for the open handles');
+
+    s.release(old);
+    assert.equal(v1.data.toString(), 'version-one-is-longer', 'still one handle on v1');
+    s.release(old2);
+    assert.ok(isZero(v1.data), 'v1 zeroed after its last handle');
+    assert.equal(s.heldVersions, 1);
+    s.release(fresh);
+    assert.equal(s.heldVersions, 1, 'v2 stays: it is referenced');
+  });
+
+  it('rotation in two steps (new version first, old one removed later) keeps and then zeroes v1', () => {
+    const s = new NodeSecrets();
+    const v1 = payload('s1', 1, 'one');
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [v1]);
+    const fd = s.open('/a.1/f')!;
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 2, 'f')])], [], [payload('s1', 2, 'two')]);
+    assert.equal(s.heldVersions, 2);
+    s.apply([], [], [], [{ id: 's1', version: 1 }]);
+    assert.equal(s.heldVersions, 2, 'removed, but an open handle still reads it');
+    assert.equal(readAll(s, fd), 'one');
+    s.release(fd);
+    assert.ok(isZero(v1.data));
+    assert.equal(s.heldVersions, 1);
+  });
+
+  it('a revoked handle releases its version at once (not at close)', () => {
+    const s = new NodeSecrets();
+    const p = payload('s1', 1, 'gone');
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [p]);
+    const fd = s.open('/a.1/f')!;
+    s.apply([], ['t1'], [], [{ id: 's1', version: 1 }]);
+    assert.ok(isZero(p.data));
+    assert.equal(s.heldVersions, 0);
+    assert.equal(s.openHandles, 1, 'the handle exists until the reader closes it');
+    s.release(fd);
+    assert.equal(s.openHandles, 0);
+  });
+
+  it('wipe zeroes everything, including versions read by open handles', () => {
+    const s = new NodeSecrets();
+    const a = payload('s1', 1, 'aaa');
+    const b = payload('s2', 1, 'bbb');
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f'), ref('s2', 1, 'g')])], [], [a, b]);
+    const fd = s.open('/a.1/f')!;
+    s.wipe();
+    assert.ok(isZero(a.data) && isZero(b.data));
+    assert.equal(s.read(fd, 0, 3), 'revoked');
+    assert.equal(s.heldVersions, 0);
+    assert.equal(s.taskList().length, 0);
+  });
+
+  it('directory modes: 0500 by default, r-x for group/others when a reference grants them read', () => {
+    const s = new NodeSecrets();
+    s.apply(
+      [
+        task('t1', 'private.1', 'private', [ref('s1', 1, 'f', { uid: 1000, gid: 1000, mode: 0o400 })]),
+        task('t2', 'group.1', 'group', [ref('s1', 1, 'f', { uid: 1000, gid: 1000, mode: 0o440 })]),
+        task('t3', 'world.1', 'world', [ref('s1', 1, 'f', { mode: 0o400 }), ref('s1', 1, 'g', { mode: 0o444 })]),
+        task('t4', 'empty.1', 'empty', []),
+      ],
+      [],
+      [payload('s1', 1, 'x')],
+    );
+    const dir = (p: string) => {
+      const d = s.lookup(p);
+      assert.equal(d?.kind, 'dir');
+      return d?.kind === 'dir' ? { uid: d.uid, gid: d.gid, mode: d.mode } : undefined;
+    };
+    assert.deepEqual(dir('/private.1'), { uid: 1000, gid: 1000, mode: 0o500 });
+    assert.deepEqual(dir('/group.1'), { uid: 1000, gid: 1000, mode: 0o550 });
+    assert.deepEqual(dir('/world.1'), { uid: 0, gid: 0, mode: 0o555 });
+    assert.deepEqual(dir('/empty.1'), { uid: 0, gid: 0, mode: 0o500 });
+  });
+
+  it('directory modes: a file owned by another uid or group stays reachable (search only, no listing)', () => {
+    const s = new NodeSecrets();
+    s.apply(
+      [
+        task('t1', 'mixed.1', 'mixed', [ref('s1', 1, 'root', { uid: 0, gid: 0, mode: 0o400 }), ref('s1', 1, 'app', { uid: 1000, gid: 0, mode: 0o400 })]),
+        task('t2', 'grp.1', 'grp', [ref('s1', 1, 'root', { uid: 0, gid: 0, mode: 0o400 }), ref('s1', 1, 'team', { uid: 0, gid: 3000, mode: 0o440 })]),
+      ],
+      [],
+      [payload('s1', 1, 'x')],
+    );
+    const mixed = s.lookup('/mixed.1');
+    assert.equal(mixed?.kind === 'dir' && mixed.mode, 0o511);
+    const grp = s.lookup('/grp.1');
+    assert.equal(grp?.kind === 'dir' && grp.mode, 0o551);
+  });
+
+  it('handle numbers stay in 1..2^31-1 (fuse-native passes them as int32) and skip live ones', () => {
+    const s = new NodeSecrets();
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [payload('s1', 1, 'x')]);
+    const first = s.open('/a.1/f')!;
+    assert.equal(first, 1);
+    (s as unknown as { nextHandle: number }).nextHandle = 0x7fffffff;
+    assert.equal(s.open('/a.1/f'), 0x7fffffff);
+    assert.equal(s.open('/a.1/f'), 2, 'wraps to 1, which is still open, so 2');
+    s.release(first);
+    (s as unknown as { nextHandle: number }).nextHandle = 1;
+    assert.equal(s.open('/a.1/f'), 1);
+    assert.equal(s.openHandles, 3);
+  });
+});

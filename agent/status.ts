@@ -1,0 +1,46 @@
+// `hush agent status`: a local unix socket (0600, root only) that answers one JSON
+// document per connection. Metadata only: paths and versions, never values.
+import { createServer, type Server } from 'node:net';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeSecrets } from './secrets/node-secrets.js';
+import type { ConnectionStatus } from './connection.js';
+
+export const AGENT_STATUS_SOCKET = 'agent.sock';
+
+export interface AgentStatus {
+  nodeId: string;
+  role: string;
+  managers: string[];
+  mount: string;
+  connection: ConnectionStatus;
+  certNotAfter: string;
+  tasks: Array<{ id: string; name: string; service: string; files: Array<{ path: string; secret: string; secretId: string; version: number; uid: number; gid: number; mode: string }> }>;
+}
+
+export function describeTasks(secrets: NodeSecrets, mount: string): AgentStatus['tasks'] {
+  return secrets.taskList().sort((a, b) => a.name.localeCompare(b.name)).map((t) => ({
+    id: t.id, name: t.name, service: t.serviceName,
+    files: t.files.map((f) => ({
+      path: join(mount, t.name, f.target), secret: f.secretName, secretId: f.secretId, version: f.version,
+      uid: f.uid, gid: f.gid, mode: '0' + f.mode.toString(8),
+    })),
+  }));
+}
+
+export function serveStatus(path: string, status: () => AgentStatus): Promise<Server> {
+  rmSync(path, { force: true });
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.end(JSON.stringify(status()) + '\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const umask = process.umask(0o177); // the socket is created 0600; a unix socket binds synchronously
+    try {
+      server.listen(path, () => resolve(server));
+    } finally {
+      process.umask(umask);
+    }
+  });
+}

@@ -1,0 +1,514 @@
+// Real FUSE mounts in temporary directories (needs root and /dev/fuse, like CI).
+// This process serves the mounts: it reads them only with async fs.promises calls or from child
+// processes, never with a synchronous fs call (that would block the thread serving the requests).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload } from '../agent/secrets/node-secrets.js';
+import { mountInfoAt, mountSecrets, type MountedSecrets } from './mount.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const READER = join(HERE, 'testing', 'reader.js');
+const MOUNT_CHILD = join(HERE, 'testing', 'mount-child.js');
+const T1 = 1_700_000_000_123;
+const NOBODY = 65534;
+const FUSE_SUPER_MAGIC = 0x65735546;
+
+// ---- helpers ----
+
+const tempDirs: string[] = [];
+const liveMounts = new Set<MountedSecrets>();
+
+async function tempMountPoint(nested = false): Promise<string> {
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'hush-fs-test-'));
+  await fsp.chmod(dir, 0o755); // other uids must reach the mount point
+  tempDirs.push(dir);
+  return nested ? join(dir, 'a', 'b', 'secrets') : join(dir, 'secrets');
+}
+
+async function mount(mp: string, secrets: NodeSecrets): Promise<MountedSecrets> {
+  const m = await mountSecrets(mp, secrets);
+  liveMounts.add(m);
+  return m;
+}
+
+async function unmount(m: MountedSecrets): Promise<void> {
+  await m.unmount();
+  liveMounts.delete(m);
+}
+
+async function cleanup(): Promise<void> {
+  for (const m of liveMounts) await m.unmount().catch(() => {});
+  liveMounts.clear();
+  for (const dir of tempDirs.splice(0)) {
+    // Only empty directories, and only when nothing is mounted below: never recurse into a mount.
+    const busy = (await fsp.readFile('/proc/self/mountinfo', 'utf8')).includes(dir);
+    if (busy) continue;
+    await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function ref(secretId: string, version: number, target: string, extra: Partial<SecretFileRef> = {}): SecretFileRef {
+  return { secretId, secretName: `name-${secretId}`, version, target, uid: 0, gid: 0, mode: 0o400, ...extra };
+}
+function task(id: string, name: string, serviceName: string, files: SecretFileRef[]): NodeTask {
+  return { id, name, serviceName, files };
+}
+function payload(id: string, version: number, data: Buffer | string, createdAtMs = T1 + version): SecretPayload {
+  return { id, name: `name-${id}`, version, data: typeof data === 'string' ? Buffer.from(data) : data, createdAtMs };
+}
+
+async function errorCode(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} timed out`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A child process whose stdout is read line by line. */
+class Child {
+  readonly proc: ChildProcessWithoutNullStreams;
+  private lines: string[] = [];
+  private waiters: Array<(line: string) => void> = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr = '';
+
+  constructor(args: string[]) {
+    this.proc = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stderr.on('data', (d) => (this.stderr += d));
+    createInterface({ input: this.proc.stdout }).on('line', (line) => {
+      const w = this.waiters.shift();
+      if (w) w(line);
+      else this.lines.push(line);
+    });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  next(timeoutMs = 10_000): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no output from child within ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
+      this.waiters.push((l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+    });
+  }
+
+  async json(timeoutMs?: number): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.next(timeoutMs)) as Record<string, unknown>;
+  }
+
+  send(line: string): void {
+    this.proc.stdin.write(line + '\n');
+  }
+
+  kill(): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+  }
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Two stacked dead FUSE mounts at `mp`, as a daemon killed without auto_unmount leaves behind. */
+async function makeStaleMount(mp: string): Promise<void> {
+  const dev = await fsp.open('/dev/fuse', 'r+');
+  try {
+    const child = spawn('mount', ['-i', '-t', 'fuse', '-o', 'fd=3,rootmode=40000,user_id=0,group_id=0', 'hush-stale-test', mp], {
+      stdio: ['ignore', 'ignore', 'pipe', dev.fd],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, `mount -t fuse failed: ${stderr}`);
+  } finally {
+    await dev.close(); // no daemon: the connection is dead from here on
+  }
+}
+
+/** The fusermount helper libfuse started for `mp` (auto_unmount), if any: its command line. */
+async function fusermountHelperFor(mp: string): Promise<string | undefined> {
+  for (const pid of await fsp.readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      const cmdline = (await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
+      if (cmdline.includes('fusermount') && cmdline.includes(mp)) return cmdline;
+    } catch {
+      // the process is gone
+    }
+  }
+  return undefined;
+}
+
+after(cleanup);
+
+// ---- the view ----
+
+describe('the FUSE view of NodeSecrets', { timeout: 120_000 }, () => {
+  const secrets = new NodeSecrets();
+  let mp = '';
+  let m: MountedSecrets;
+  const webTask = task('t1', 'web.1', 'web', [ref('s1', 1, 'db', { uid: 1000, gid: 1001, mode: 0o440 })]);
+  const api1 = task('t2', 'api.1', 'api', [ref('s2', 1, 'key')]);
+  const api2 = task('t3', 'api.2', 'api', [ref('s2', 1, 'key')]);
+  const permTask = task('t4', 'perm.1', 'perm', [ref('s3', 1, 'rootonly', { mode: 0o400 }), ref('s4', 1, 'world', { mode: 0o444 })]);
+  const ownTask = task('t5', 'own.1', 'own', [ref('s3', 1, 'rootonly', { mode: 0o400 }), ref('s4', 1, 'mine', { uid: NOBODY, gid: NOBODY, mode: 0o400 })]);
+  const allTasks = () => [webTask, api1, api2, permTask, ownTask];
+  const payloads = () => [
+    payload('s1', 1, 'db-password-v1', T1),
+    payload('s2', 1, 'api-key'),
+    payload('s3', 1, 'root-only-data'),
+    payload('s4', 1, 'world-readable'),
+  ];
+
+  before(async () => {
+    secrets.replaceAll(allTasks(), payloads());
+    mp = await tempMountPoint();
+    m = await mount(mp, secrets);
+  });
+  after(async () => {
+    if (m) await unmount(m);
+  });
+
+  it('is mounted read-only, as hush, with default_permissions, allow_other and an auto_unmount helper', async () => {
+    const entries = await mountInfoAt(m.mountPoint);
+    assert.equal(entries.length, 1);
+    const [e] = entries;
+    assert.equal(e.fstype, 'fuse');
+    assert.equal(e.source, 'hush');
+    assert.ok(e.mountOptions.includes('ro'), `mount options: ${e.mountOptions.join(',')}`);
+    for (const o of ['ro', 'default_permissions', 'allow_other']) assert.ok(e.superOptions.includes(o), `super options lack ${o}: ${e.superOptions.join(',')}`);
+    const helper = await fusermountHelperFor(m.mountPoint);
+    assert.ok(helper?.includes('auto_unmount'), `fusermount helper: ${helper}`);
+    const st = await fsp.statfs(mp);
+    assert.equal(st.type, FUSE_SUPER_MAGIC);
+    assert.equal(st.bsize, 4096);
+  });
+
+  it('lists every task, and a service alias only for a service with one task here', async () => {
+    assert.deepEqual((await fsp.readdir(mp)).sort(), ['api.1', 'api.2', 'own', 'own.1', 'perm', 'perm.1', 'web', 'web.1']);
+    assert.deepEqual(await fsp.readdir(join(mp, 'web.1')), ['db']);
+    assert.deepEqual((await fsp.readdir(join(mp, 'perm.1'))).sort(), ['rootonly', 'world']);
+    assert.equal(await errorCode(fsp.stat(join(mp, 'api'))), 'ENOENT');
+
+    secrets.apply([], ['t3'], []);
+    try {
+      assert.equal(await fsp.readFile(join(mp, 'api', 'key'), 'utf8'), 'api-key', 'one api task left: /api appears at once');
+    } finally {
+      secrets.apply([api2], [], []);
+    }
+    assert.equal(await errorCode(fsp.stat(join(mp, 'api', 'key'))), 'ENOENT', 'two api tasks again: /api is gone at once');
+  });
+
+  it('serves each file with its bytes, uid, gid, mode, size and version time (also under the alias)', async () => {
+    for (const p of [join(mp, 'web.1', 'db'), join(mp, 'web', 'db')]) {
+      assert.equal(await fsp.readFile(p, 'utf8'), 'db-password-v1');
+      const st = await fsp.stat(p);
+      assert.ok(st.isFile());
+      assert.equal(st.uid, 1000);
+      assert.equal(st.gid, 1001);
+      assert.equal(st.mode & 0o7777, 0o440);
+      assert.equal(st.size, 'db-password-v1'.length);
+      assert.equal(st.mtimeMs, T1);
+    }
+    const dir = await fsp.stat(join(mp, 'web.1'));
+    assert.ok(dir.isDirectory());
+    assert.equal(dir.uid, 1000);
+    assert.equal(dir.gid, 1001);
+    assert.equal(dir.mode & 0o7777, 0o550);
+    const root = await fsp.stat(mp);
+    assert.ok(root.isDirectory());
+    assert.equal(root.mode & 0o7777, 0o755);
+    assert.equal(root.uid, 0);
+    assert.equal(root.gid, 0);
+  });
+
+  it('lets the kernel enforce modes for other uids (default_permissions)', async () => {
+    const asNobody = (file: string) => run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'cat', file]);
+    const denied = await asNobody(join(mp, 'perm.1', 'rootonly'));
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /Permission denied/);
+    assert.equal(denied.stdout, '');
+    const world = await asNobody(join(mp, 'perm.1', 'world'));
+    assert.equal(world.code, 0, world.stderr);
+    assert.equal(world.stdout, 'world-readable');
+    // A file owned by nobody in a directory owned by root: reachable (search bit), the neighbour is not.
+    const mine = await asNobody(join(mp, 'own.1', 'mine'));
+    assert.equal(mine.code, 0, mine.stderr);
+    assert.equal(mine.stdout, 'world-readable');
+    assert.match((await asNobody(join(mp, 'own.1', 'rootonly'))).stderr, /Permission denied/);
+    const ls = await run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'ls', join(mp, 'own.1')]);
+    assert.notEqual(ls.code, 0, 'nobody may not list the directory');
+    // root reads everything
+    assert.equal(await fsp.readFile(join(mp, 'perm.1', 'rootonly'), 'utf8'), 'root-only-data');
+  });
+
+  it('refuses every write with EROFS', async () => {
+    const file = join(mp, 'web.1', 'db');
+    const dir = join(mp, 'web.1');
+    const cases: Array<[string, () => Promise<unknown>]> = [
+      ['write existing', () => fsp.writeFile(file, 'x')],
+      ['append', () => fsp.appendFile(file, 'x')],
+      ['open r+', () => fsp.open(file, 'r+').then((h) => h.close())],
+      ['create', () => fsp.writeFile(join(dir, 'new'), 'x')],
+      ['create in root', () => fsp.open(join(mp, 'new'), constants.O_CREAT | constants.O_RDONLY).then((h) => h.close())],
+      ['unlink', () => fsp.unlink(file)],
+      ['chmod', () => fsp.chmod(file, 0o777)],
+      ['chown', () => fsp.chown(file, 1, 1)],
+      ['rename', () => fsp.rename(file, join(dir, 'moved'))],
+      ['mkdir', () => fsp.mkdir(join(mp, 'newdir'))],
+      ['rmdir', () => fsp.rmdir(dir)],
+      ['truncate', () => fsp.truncate(file, 0)],
+      ['utimes', () => fsp.utimes(file, 1, 1)],
+      ['symlink', () => fsp.symlink('/etc/passwd', join(dir, 'link'))],
+      ['link', () => fsp.link(file, join(dir, 'hard'))],
+    ];
+    for (const [name, op] of cases) assert.equal(await errorCode(op()), 'EROFS', name);
+    const setfattr = await run('setfattr', ['-n', 'user.x', '-v', '1', file]).catch(() => undefined);
+    if (setfattr) assert.match(setfattr.stderr, /Read-only file system/);
+    assert.equal(await fsp.readFile(file, 'utf8'), 'db-password-v1', 'unchanged');
+  });
+
+  it('answers ENOENT for unknown paths, and shows a new task at once (no negative caching)', async () => {
+    assert.equal(await errorCode(fsp.stat(join(mp, 'nope'))), 'ENOENT');
+    assert.equal(await errorCode(fsp.readFile(join(mp, 'web.1', 'nope'))), 'ENOENT');
+    assert.equal(await errorCode(fsp.readFile(join(mp, 'web.1', 'db', 'deeper'))), 'ENOTDIR');
+    const late = join(mp, 'late.1', 'f');
+    assert.equal(await errorCode(fsp.stat(late)), 'ENOENT');
+    secrets.apply([task('t9', 'late.1', 'late', [ref('s2', 1, 'f', { mode: 0o444 })])], [], []);
+    assert.equal(await fsp.readFile(late, 'utf8'), 'api-key');
+    secrets.apply([], ['t9'], []);
+    assert.equal(await errorCode(fsp.stat(late)), 'ENOENT');
+  });
+
+  it('revocation: removing the task hides its files at once and fails the next read of an open fd', async () => {
+    const file = join(mp, 'web.1', 'db');
+    const reader = new Child([READER, file]);
+    try {
+      const first = await reader.json();
+      assert.equal(first.text, 'db-password-v1');
+      reader.send('read');
+      assert.equal((await reader.json()).text, 'db-password-v1', 'reads again while the task is here');
+
+      secrets.apply([], ['t1'], []);
+      assert.equal(await errorCode(fsp.stat(file)), 'ENOENT');
+      assert.equal(await errorCode(fsp.stat(join(mp, 'web', 'db'))), 'ENOENT');
+      reader.send('read');
+      const after = await reader.json();
+      assert.ok(after.error === 'EACCES' || after.error === 'EIO', `read after revocation: ${JSON.stringify(after)}`);
+      assert.equal(after.text, undefined);
+
+      // The task comes back (same id): the old fd stays revoked, a new open works.
+      secrets.apply([webTask], [], []);
+      reader.send('read');
+      assert.ok((await reader.json()).error, 'a handle from before stays revoked');
+      assert.equal(await fsp.readFile(file, 'utf8'), 'db-password-v1');
+      reader.send('close');
+      await reader.json();
+    } finally {
+      reader.kill();
+      secrets.apply([webTask], [], []);
+    }
+  });
+
+  it('revocation: dropping a reference from a task that stays fails the next read of an open fd', async () => {
+    const file = join(mp, 'perm.1', 'world');
+    const reader = new Child([READER, file]);
+    try {
+      assert.equal((await reader.json()).text, 'world-readable');
+      secrets.apply([task('t4', 'perm.1', 'perm', [ref('s3', 1, 'rootonly', { mode: 0o400 })])], [], []);
+      assert.equal(await errorCode(fsp.stat(file)), 'ENOENT');
+      assert.deepEqual(await fsp.readdir(join(mp, 'perm.1')), ['rootonly']);
+      reader.send('read');
+      const after = await reader.json();
+      assert.ok(after.error === 'EACCES' || after.error === 'EIO', JSON.stringify(after));
+    } finally {
+      reader.kill();
+      secrets.apply([permTask], [], []);
+    }
+  });
+
+  it('rotation: an open fd reads the old version whole, a new open reads the new one; the old buffer is zeroed at close', async () => {
+    const v1 = randomBytes(300_000); // several FUSE reads
+    const v1sha = createHash('sha256').update(v1).digest('hex');
+    const rot = (version: number) => task('t6', 'rot.1', 'rot', [ref('s6', version, 'f', { mode: 0o444 })]);
+    secrets.apply([rot(1)], [], [payload('s6', 1, v1)]);
+    const file = join(mp, 'rot.1', 'f');
+    const reader = new Child([READER, file]);
+    try {
+      const first = await reader.json();
+      assert.equal(first.len, v1.length);
+      assert.equal(first.sha256, v1sha);
+      const before = secrets.heldVersions;
+
+      // v2 replaces v1 in one change (and v1 is removed from the node).
+      secrets.apply([rot(2)], [], [payload('s6', 2, 'v2-small', T1 + 2)], [{ id: 's6', version: 1 }]);
+      assert.equal(await fsp.readFile(file, 'utf8'), 'v2-small');
+      assert.equal((await fsp.stat(file)).size, 8);
+      assert.equal((await fsp.stat(file)).mtimeMs, T1 + 2);
+      reader.send('read');
+      const again = await reader.json();
+      assert.equal(again.len, v1.length, 'the old fd reads v1 whole, past the new size');
+      assert.equal(again.sha256, v1sha);
+      assert.equal(secrets.heldVersions, before + 1, 'v1 still held for the open fd');
+      assert.ok(!v1.every((b) => b === 0));
+
+      reader.send('close');
+      await reader.json();
+      // RELEASE reaches the daemon asynchronously after close(2).
+      await waitFor('v1 dropped', () => secrets.heldVersions === before);
+      assert.ok(v1.every((b) => b === 0), 'v1 zeroed');
+    } finally {
+      reader.kill();
+      secrets.apply([], ['t6'], [], [{ id: 's6', version: 2 }]);
+    }
+  });
+
+  it('closes every handle it opened', async () => {
+    await waitFor('no open handles', () => secrets.openHandles === 0);
+  });
+});
+
+// ---- lifecycle ----
+
+describe('mount lifecycle', { timeout: 120_000 }, () => {
+  it('creates a missing mount point 0755; unmount is idempotent and leaves no mount', async () => {
+    const mp = await tempMountPoint(true);
+    const secrets = new NodeSecrets();
+    const m = await mount(mp, secrets);
+    assert.equal((await mountInfoAt(m.mountPoint)).length, 1);
+    assert.deepEqual(await fsp.readdir(mp), []);
+    await unmount(m);
+    await m.unmount();
+    assert.equal((await mountInfoAt(m.mountPoint)).length, 0);
+    const st = await fsp.stat(mp);
+    assert.ok(st.isDirectory());
+    assert.equal(st.mode & 0o7777, 0o755);
+  });
+
+  it('unmount detaches at once even while a reader holds a file open', async () => {
+    const mp = await tempMountPoint();
+    const secrets = new NodeSecrets();
+    secrets.replaceAll([task('t1', 'a.1', 'a', [ref('s1', 1, 'f', { mode: 0o444 })])], [payload('s1', 1, 'held-open')]);
+    const m = await mount(mp, secrets);
+    const reader = new Child([READER, join(mp, 'a.1', 'f')]);
+    try {
+      assert.equal((await reader.json()).text, 'held-open');
+      await unmount(m);
+      assert.equal((await mountInfoAt(m.mountPoint)).length, 0);
+      assert.equal(await errorCode(fsp.stat(join(mp, 'a.1'))), 'ENOENT', 'the path is a plain empty directory again');
+      secrets.wipe();
+      reader.send('read');
+      assert.ok((await reader.json()).error, 'the detached connection still refuses revoked reads');
+      reader.send('close');
+      await reader.json();
+    } finally {
+      reader.kill();
+    }
+  });
+
+  it('a process that mounted, served and unmounted exits by itself', async () => {
+    const mp = await tempMountPoint();
+    const child = new Child([MOUNT_CHILD, mp, 'from-child']);
+    try {
+      assert.equal(await child.next(), 'ready');
+      assert.equal(await fsp.readFile(join(mp, 'web', 'f'), 'utf8'), 'from-child');
+      child.send('unmount');
+      assert.equal(await child.next(), 'unmounted');
+      const exit = await Promise.race([child.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5_000))]);
+      assert.deepEqual(exit, { code: 0, signal: null }, `child: ${child.stderr}`);
+      assert.equal((await mountInfoAt(mp)).length, 0);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('after kill -9 of the mounting process the mount is cleaned (auto_unmount) and a new mount serves', async () => {
+    const mp = await tempMountPoint();
+    const child = new Child([MOUNT_CHILD, mp, 'first']);
+    try {
+      assert.equal(await child.next(), 'ready');
+      assert.equal(await fsp.readFile(join(mp, 'web', 'f'), 'utf8'), 'first');
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      // libfuse's fusermount helper sees the control socket close and detaches the mount.
+      await waitFor('auto_unmount of the killed mount', async () => (await mountInfoAt(mp)).length === 0);
+    } finally {
+      child.kill();
+    }
+    const secrets = new NodeSecrets();
+    secrets.replaceAll([task('t1', 'b.1', 'b', [ref('s1', 1, 'f', { mode: 0o444 })])], [payload('s1', 1, 'second')]);
+    const m = await mount(mp, secrets);
+    try {
+      assert.equal(await fsp.readFile(join(mp, 'b.1', 'f'), 'utf8'), 'second');
+    } finally {
+      await unmount(m);
+    }
+  });
+
+  it('detaches stale (dead) FUSE mounts left at the mount point, then mounts and serves', async () => {
+    const mp = await tempMountPoint();
+    await fsp.mkdir(mp);
+    await makeStaleMount(mp);
+    await makeStaleMount(mp);
+    assert.equal((await mountInfoAt(mp)).length, 2);
+    assert.equal(await errorCode(fsp.stat(mp)), 'ENOTCONN');
+    const secrets = new NodeSecrets();
+    secrets.replaceAll([task('t1', 'c.1', 'c', [ref('s1', 1, 'f', { mode: 0o444 })])], [payload('s1', 1, 'fresh')]);
+    const m = await mount(mp, secrets);
+    try {
+      const entries = await mountInfoAt(mp);
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0].source, 'hush');
+      assert.equal(await fsp.readFile(join(mp, 'c.1', 'f'), 'utf8'), 'fresh');
+    } finally {
+      await unmount(m);
+    }
+    assert.equal((await mountInfoAt(mp)).length, 0);
+  });
+});

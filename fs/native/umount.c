@@ -1,0 +1,104 @@
+// The two system calls the FUSE view needs and Node cannot make, without exec:
+//  - detachUnmount(path): umount2(path, MNT_DETACH), i.e. `fusermount -uz` without a child process
+//    (fuse-native's own unmount execs fusermount, and the FUSE process must never spawn children);
+//  - cloexecFuseFds(): sets FD_CLOEXEC on every descriptor of /dev/fuse this process holds
+//    (libfuse2 gets it without O_CLOEXEC; a child that inherits it keeps the connection alive
+//    after the daemon dies and accesses hang), and on every socket that lacks it (libfuse2's
+//    auto_unmount control socket to its fusermount helper is one: a child holding it would delay
+//    the auto-unmount; Node's own sockets are already close-on-exec). Returns how many it marked.
+// Errors are thrown as Error objects whose code is the errno name (EINVAL, EPERM, ...).
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  const char *name = strerrorname_np(err);
+  if (name == NULL) name = "EUNKNOWN";
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s (%s)", what, name, strerror(err));
+  napi_value code, message, error, num;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, -err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value detach_unmount(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  napi_valuetype type = napi_undefined;
+  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_string) {
+    napi_throw_type_error(env, NULL, "detachUnmount(path): path must be a string");
+    return NULL;
+  }
+  size_t len = 0;
+  napi_get_value_string_utf8(env, argv[0], NULL, 0, &len);
+  if (len == 0 || len >= 4096) {
+    napi_throw_type_error(env, NULL, "detachUnmount(path): path must be 1 to 4095 bytes");
+    return NULL;
+  }
+  char *path = malloc(len + 1);
+  if (path == NULL) return throw_errno(env, "detachUnmount", ENOMEM);
+  napi_get_value_string_utf8(env, argv[0], path, len + 1, &len);
+  if (strlen(path) != len) { // an embedded NUL would unmount another path
+    free(path);
+    napi_throw_type_error(env, NULL, "detachUnmount(path): path contains a NUL byte");
+    return NULL;
+  }
+  // UMOUNT_NOFOLLOW: never follow a symlink planted at the mount point.
+  int res = umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+  int err = errno;
+  free(path);
+  if (res != 0) return throw_errno(env, "umount2", err);
+  return NULL;
+}
+
+static napi_value cloexec_fuse_fds(napi_env env, napi_callback_info info) {
+  (void) info;
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir == NULL) return throw_errno(env, "opendir /proc/self/fd", errno);
+  int self = dirfd(dir);
+  int marked = 0;
+  struct dirent *e;
+  while ((e = readdir(dir)) != NULL) {
+    char *end;
+    long fd = strtol(e->d_name, &end, 10);
+    if (*e->d_name == '\0' || *end != '\0' || fd == self) continue;
+    char target[64];
+    ssize_t n = readlinkat(self, e->d_name, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (strcmp(target, "/dev/fuse") != 0 && strncmp(target, "socket:", 7) != 0) continue;
+    int flags = fcntl((int) fd, F_GETFD);
+    if (flags < 0) continue;
+    if (!(flags & FD_CLOEXEC)) {
+      if (fcntl((int) fd, F_SETFD, flags | FD_CLOEXEC) == 0) marked++;
+    }
+  }
+  closedir(dir);
+  napi_value result;
+  napi_create_int32(env, marked, &result);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "detachUnmount", NAPI_AUTO_LENGTH, detach_unmount, NULL, &fn);
+  napi_set_named_property(env, exports, "detachUnmount", fn);
+  napi_create_function(env, "cloexecFuseFds", NAPI_AUTO_LENGTH, cloexec_fuse_fds, NULL, &fn);
+  napi_set_named_property(env, exports, "cloexecFuseFds", fn);
+  return exports;
+}
