@@ -44,6 +44,7 @@ export interface Unlocked {
 export class Manager implements MembershipCheck {
   readonly autolock: boolean;
   private state?: Unlocked;
+  private unlocking = false;
   private unlockListeners: Array<(u: Unlocked) => void> = [];
 
   private constructor(readonly stateDir: string, readonly store: Store, readonly log: Logger, readonly opts: ManagerOptions) {
@@ -76,7 +77,7 @@ export class Manager implements MembershipCheck {
   }
 
   async unlock(unlockKey: Buffer): Promise<void> {
-    if (this.state) throw failedPrecondition('the manager is not locked');
+    if (this.state || this.unlocking) throw failedPrecondition('the manager is not locked');
     let opened;
     try {
       opened = openKeyring(this.stateDir, unlockKey);
@@ -84,7 +85,13 @@ export class Manager implements MembershipCheck {
       if (e instanceof WrongUnlockKeyError) throw invalidArgument(e.message);
       throw e;
     }
-    await this.unlockWith(opened.dek, opened.unlockKey);
+    // Set before the first await: a second Unlock arriving meanwhile is refused, not run twice.
+    this.unlocking = true;
+    try {
+      await this.unlockWith(opened.dek, opened.unlockKey);
+    } finally {
+      this.unlocking = false;
+    }
     this.log.info('manager unlocked');
   }
 
@@ -132,6 +139,16 @@ export class Manager implements MembershipCheck {
     const node = await state.nodes.find(identity.nodeId);
     if (!node) return `node ${identity.nodeId} is not a member of this cluster (removed?)`;
     return undefined;
+  }
+
+  /**
+   * First step of a shutdown: stop the orchestrator and node liveness and end the node streams, so
+   * that nothing is decided while the servers drain (a node whose heartbeats the closing server
+   * refuses must not be marked down and have its tasks, and so its secrets, taken away).
+   */
+  quiesce(): void {
+    this.state?.orchestrator.stop();
+    this.state?.dispatcher.stop();
   }
 
   async close(): Promise<void> {
