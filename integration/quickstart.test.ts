@@ -1,0 +1,61 @@
+// The README's main job: scripts/quickstart.sh brings up a manager and an agent,
+// serves a demo secret, stops everything on Ctrl-C, and works when run twice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, freePort } from './helpers/manager.js';
+
+function mounted(path: string): boolean {
+  return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === path);
+}
+
+async function runOnce(root: string, port: number): Promise<{ output: string; secret: string }> {
+  const mount = join(root, 'mnt');
+  const proc = spawn('bash', [join(REPO_ROOT, 'scripts', 'quickstart.sh'), '--mount', mount, '--state', join(root, 'state'), '--port', String(port)], {
+    env: { ...process.env, HUSH_QUICKSTART_SKIP_SETUP: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!output.includes('[hush] ready:')) {
+      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`quickstart did not get ready:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Read as a separate process would.
+    const secret = execFileSync('cat', [join(mount, 'demo', 'demo_password')], { encoding: 'utf8' });
+    // Ctrl-C: SIGINT to the whole foreground process group.
+    process.kill(-proc.pid!, 'SIGINT');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    assert.equal(code, 0, `quickstart did not stop cleanly on Ctrl-C:\n${output}`);
+    assert.match(output, /\[hush\] stopped: agent and manager gone/);
+    assert.equal(mounted(mount), false, 'the mount is gone');
+    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(join(root, 'state')) && !l.includes('ps -eo'));
+    assert.deepEqual(left, [], 'no hush process of this quickstart is left');
+    return { output, secret };
+  } finally {
+    if (proc.exitCode === null) process.kill(-proc.pid!, 'SIGKILL');
+  }
+}
+
+test('quickstart serves a demo secret, stops cleanly on Ctrl-C, and runs twice in a row', { timeout: 180_000 }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'hush-quickstart-'));
+  try {
+    const port = await freePort();
+    const first = await runOnce(root, port);
+    assert.match(first.output, /initialising a cluster/);
+    assert.match(first.output, /creating service demo/);
+    assert.ok(first.secret.length >= 12, 'the demo secret was readable through the mount');
+    const second = await runOnce(root, port);
+    assert.match(second.output, /reusing the cluster/);
+    assert.equal(second.secret, first.secret, 'the second run serves the same cluster\'s secret');
+    t.diagnostic('two runs: ready, secret read through the mount, Ctrl-C left no mount and no process');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
