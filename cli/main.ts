@@ -12,7 +12,8 @@ const program = new Command('hush')
   .description('hush: secrets for clusters of Linux nodes, served live from memory at /run/secrets')
   .version(VERSION, '-v, --version')
   .option('-H, --host <socket>', 'manager control socket (default: $HUSH_HOST, or control.sock in $HUSH_STATE_DIR or /var/lib/hush/manager)')
-  .showHelpAfterError('(run with --help for usage)')
+  // Usage errors follow the same rule as every other error: one line, `Error: ...`.
+  .configureOutput({ outputError: (text, write) => write(`Error: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) })
   .exitOverride();
 
 managerCommands(program);
