@@ -295,8 +295,14 @@ export function freePort(): Promise<number> {
 
 /** Random text that cannot occur by chance in a state file or output. */
 export function distinctive(prefix = 'hush-test-'): string {
-  return prefix + randomBytes(16).toString('hex');
+  return prefix + TEST_RUN_MARK + randomBytes(16).toString('hex');
 }
+
+/**
+ * Every distinctive value of one test run carries this mark, so that the suite's last
+ * test (leak-scan) can look for any of them on disk without knowing the values.
+ */
+export const TEST_RUN_MARK = process.env.HUSH_TEST_RUN ? `run${process.env.HUSH_TEST_RUN}-` : '';
 
 /** One line of stderr that starts with "Error:" — the CLI's error convention. */
 export function oneErrorLine(r: HushResult): string {
