@@ -41,6 +41,7 @@ export async function runManager(opts: RunOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    manager.quiesce();
     const force = setTimeout(() => servers.forEach((s) => s.forceShutdown()), 2000);
     force.unref();
     Promise.all(servers.map((s) => new Promise<void>((r) => s.tryShutdown(() => r()))))
