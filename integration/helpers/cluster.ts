@@ -1,0 +1,153 @@
+// A running manager plus test nodes, for the dispatcher tests: `hush manager init` + `run` with a
+// short heartbeat period, a Control client on the unix socket, and TestNodes that join with real
+// CSRs, open their Assignments stream and heartbeat. close() stops every node and the manager and
+// removes the state directory.
+import { performance } from 'node:perf_hooks';
+import type { AssignmentsMessage__Output } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
+import type { ControlClient } from '../../proto/gen/hush/v1/Control.js';
+import { hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './manager.js';
+import { controlUnixClient, unary } from './grpc.js';
+import { TestNode } from './node.js';
+
+export interface NodeJson {
+  id: string;
+  hostname: string;
+  role: string;
+  state: string;
+  availability: string;
+  labels: Record<string, string>;
+}
+
+export interface TaskJson {
+  id: string;
+  name: string;
+  serviceId: string;
+  serviceName: string;
+  slot: number;
+  nodeId: string;
+  node: string;
+  desiredState: string;
+  state: string;
+  message: string;
+}
+
+/** One change of an Assignments message, flattened for assertions. */
+export interface FlatChange {
+  /** Index of the message in node.messages. */
+  message: number;
+  type: 'COMPLETE' | 'INCREMENTAL';
+  action: 'UPDATE' | 'REMOVE';
+  kind: 'task' | 'secret';
+  id: string;
+  /** Secret version (0 for a task). */
+  version: number;
+  /** Task name or secret name. */
+  name: string;
+  /** Secret payload (UPDATE of a secret), else empty. */
+  data: Buffer;
+  /** Task: its secret references as `${secretId}@${version}`. */
+  refs: string[];
+}
+
+export function flatten(messages: readonly AssignmentsMessage__Output[], from = 0): FlatChange[] {
+  const out: FlatChange[] = [];
+  for (let i = from; i < messages.length; i++) {
+    const m = messages[i];
+    for (const c of m.changes) {
+      const a = c.assignment!;
+      if (a.secret) {
+        out.push({ message: i, type: m.type, action: c.action, kind: 'secret', id: a.secret.id, version: a.secret.version, name: a.secret.name, data: Buffer.from(a.secret.data), refs: [] });
+      } else if (a.task) {
+        out.push({ message: i, type: m.type, action: c.action, kind: 'task', id: a.task.id, version: 0, name: a.task.name, data: Buffer.alloc(0), refs: a.task.secrets.map((r) => `${r.secretId}@${r.version}`) });
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether any payload the node was ever sent contains these bytes. */
+export function everReceived(node: TestNode, bytes: Buffer | string): boolean {
+  const needle = Buffer.from(bytes);
+  return node.received.some((b) => b.includes(needle));
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls check() every intervalMs until it returns a truthy value; rejects after timeoutMs. */
+export async function poll<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Resolves with performance.now() at the moment check() first holds on the node (checked on every
+ * message or status). Register it before the action being timed.
+ */
+export function arrival(node: TestNode, what: string, check: () => boolean, timeoutMs = 10_000): Promise<number> {
+  return node.until(what, check, timeoutMs).then(() => performance.now());
+}
+
+export interface TestCluster {
+  m: InitializedManager;
+  run: RunningManager;
+  /** 127.0.0.1:PORT of the TLS listener. */
+  addr: string;
+  heartbeatPeriodMs: number;
+  control: ControlClient;
+  nodes: TestNode[];
+  /** Joins (real key, CSR, certificate), opens the stream and heartbeats; waits until the node is ready. */
+  join(hostname: string, labels?: Record<string, string>, opts?: { connect?: boolean }): Promise<TestNode>;
+  /** `hush ARGS` against this manager; must exit 0; returns stdout. */
+  hush(args: string[], input?: string | Buffer): Promise<string>;
+  /** `hush ARGS --format json`, one object per line. */
+  hushJson<T>(args: string[]): Promise<T[]>;
+  nodeState(id: string): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(opts: { heartbeatPeriodMs?: number } = {}): Promise<TestCluster> {
+  const heartbeatPeriodMs = opts.heartbeatPeriodMs ?? 500;
+  const m = await initManager();
+  let run: RunningManager | undefined;
+  let control: ControlClient | undefined;
+  const nodes: TestNode[] = [];
+  const close = async () => {
+    for (const n of nodes) n.close();
+    control?.close();
+    await run?.stop();
+    m.remove();
+  };
+  try {
+    run = await startManager(m.stateDir, { env: { ...m.env, HUSH_HEARTBEAT_PERIOD: `${heartbeatPeriodMs}ms` } });
+    control = controlUnixClient(m.stateDir);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const addr = `127.0.0.1:${run.port}`;
+  const ctl = control;
+  const listNodes = async () => (await unary<{ nodes: NodeJson[] }>(ctl, 'ListNodes', {})).nodes;
+  const nodeState = async (id: string) => (await listNodes()).find((n) => n.id === id)?.state;
+  const hush = async (args: string[], input?: string | Buffer) => (await hushOk(args, { env: m.env, input })).stdout;
+  return {
+    m, run, addr, heartbeatPeriodMs, control: ctl, nodes, nodeState, close, hush,
+    async hushJson<T>(args: string[]) {
+      return (await hush([...args, '--format', 'json'])).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+    },
+    async join(hostname, labels = {}, o = {}) {
+      const node = await TestNode.join(addr, m.workerToken, hostname, labels);
+      nodes.push(node);
+      if (o.connect === false) return node;
+      node.open();
+      node.startHeartbeats(Math.max(50, Math.floor(heartbeatPeriodMs / 4)));
+      await poll(`node ${hostname} ready`, async () => (await nodeState(node.id)) === 'ready', 30_000);
+      await node.until(`${hostname}: first COMPLETE`, () => node.messages.length > 0, 30_000);
+      return node;
+    },
+  };
+}
