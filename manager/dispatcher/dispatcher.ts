@@ -62,8 +62,21 @@ export class Dispatcher {
     };
   }
 
+  /** Sessions flushed for one change share one read (and decryption) of each payload. */
+  private readonly reading = new Map<string, Promise<Buffer>>();
+  private readonly readShared: PayloadReader = (id, version) => {
+    const key = `${id}@${version}`;
+    let read = this.reading.get(key);
+    if (!read) {
+      read = this.readPayload(id, version);
+      this.reading.set(key, read);
+      setImmediate(() => this.reading.delete(key));
+    }
+    return read;
+  };
+
   private open(call: grpc.ServerWritableStream<unknown, AssignmentsMessage>, who: { nodeId: string; serial: string }): void {
-    const session = new Session(who.nodeId, who.serial, call, this.view, this.readPayload, this.log);
+    const session = new Session(who.nodeId, who.serial, call, this.view, this.readShared, this.log);
     let set = this.sessions.get(who.nodeId);
     if (!set) this.sessions.set(who.nodeId, (set = new Set()));
     set.add(session);
