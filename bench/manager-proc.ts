@@ -24,6 +24,8 @@ export interface RunningManager {
   stateDir: string;
   socketPath: string;
   pid: number;
+  /** The TLS port nodes connect to (127.0.0.1), from the "manager ready" log line. */
+  port: number;
   /** A new Control client. Clients with distinct `channelKey`s get separate channels (HTTP/2 connections). */
   control(channelKey?: string): ControlClient;
   /** SIGTERM (SIGKILL after 5 s), then removes the state directory. Idempotent. */
@@ -38,6 +40,7 @@ export async function startManager(opts: ManagerOptions = {}): Promise<RunningMa
   let proc: ChildProcess | undefined;
   const clients: ControlClient[] = [];
   const stderrTail: string[] = [];
+  let port = 0;
 
   const stop = onCleanup(`hush manager in ${stateDir}`, async () => {
     for (const c of clients) c.close();
@@ -73,7 +76,9 @@ export async function startManager(opts: ManagerOptions = {}): Promise<RunningMa
           stderrTail.push(line);
           if (stderrTail.length > 50) stderrTail.shift();
           try {
-            if ((JSON.parse(line) as { msg?: string }).msg === 'manager ready') {
+            const rec = JSON.parse(line) as { msg?: string; port?: number };
+            if (rec.msg === 'manager ready') {
+              port = rec.port ?? 0;
               clearTimeout(timer);
               resolve();
             }
@@ -95,6 +100,7 @@ export async function startManager(opts: ManagerOptions = {}): Promise<RunningMa
     stateDir,
     socketPath,
     pid: proc.pid!,
+    port,
     control(channelKey?: string): ControlClient {
       const Control = hushProto().Control;
       // grpc-js shares one connection among clients with the same target and options; a local

@@ -9,10 +9,15 @@ import { cpus, loadavg } from 'node:os';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createsBench } from './creates.js';
+import { dispatchBench } from './dispatch.js';
+import { revokeBench } from './revoke.js';
+import { deliverBench } from './deliver.js';
+import { readBench } from './read.js';
+import { rssBench } from './rss.js';
 import { cpuPressure, fmtRate, ratio, runAllCleanups, table, type BenchModule, type BenchResult } from './harness.js';
 
-/** Run in this order. Later: revoke latency, deliver latency, FUSE read µs, agent RSS. */
-const BENCHES: BenchModule[] = [createsBench];
+/** Run in this order. revoke, deliver, read and rss run a real agent (FUSE mount) next to the manager. */
+const BENCHES: BenchModule[] = [createsBench, dispatchBench, revokeBench, deliverBench, readBench, rssBench];
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --only NAME[,NAME]  run only these benches (repeatable); --list shows the names
