@@ -12,6 +12,7 @@ import { loadIdentity, renewalTime, saveIdentity, validity } from './identity.js
 import { ManagerConnection } from './connection.js';
 import { AGENT_STATUS_SOCKET, describeTasks, serveStatus } from './status.js';
 import type { NodeCredentials } from './channel.js';
+import { sdNotify } from './notify.js';
 
 export interface AgentOptions {
   managers: string[];
@@ -46,6 +47,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const secrets = new NodeSecrets();
   const mounted: MountedSecrets = await mountSecrets(opts.mount, secrets, log);
   log.info({ mount: opts.mount }, 'secrets mounted');
+  sdNotify({ STATUS: `secrets mounted at ${opts.mount}; waiting for the first assignments from a manager` }, log);
 
   let status: Server | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -54,6 +56,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'stopping');
+    sdNotify({ STOPPING: '1', STATUS: `stopping: ${why}` }, log);
     clearTimeout(renewTimer);
     connection.stop();
     secrets.wipe();
@@ -69,7 +72,11 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
       log.fatal({ reason }, 'the cluster refused this node: revoking every secret and stopping');
       void stop(2, reason);
     },
-    onFirstComplete: () => opts.onReady?.(),
+    onFirstComplete: () => {
+      // systemd readiness (Type=notify): units ordered After=hush-agent.service find their files now.
+      sdNotify({ READY: '1', STATUS: `serving ${secrets.taskList().length} task(s) at ${opts.mount}` }, log);
+      opts.onReady?.();
+    },
   });
   connection.start();
 
@@ -117,8 +124,10 @@ async function joinFirstReachable(opts: AgentOptions, log: ReturnType<typeof cre
       } catch (err) {
         lastError = err as Error;
         const details = (err as { details?: string }).details ?? lastError.message;
-        // A refused token or CSR will not get better by retrying.
-        if ([3, 7, 16].includes((err as { code?: number }).code ?? -1)) throw new Error(`cannot join via ${addr}: ${details}`);
+        // A refused token or CSR, or a root CA that does not match the token (an error of our own, no
+        // gRPC status), will not get better by retrying; only transport failures are retried.
+        const code = (err as { code?: unknown }).code;
+        if (typeof code !== 'number' || [3, 7, 16].includes(code)) throw new Error(`cannot join via ${addr}: ${details}`);
         log.warn({ manager: addr, err: details }, 'cannot reach manager to join');
       }
     }

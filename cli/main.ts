@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../manager/server/control.js';
 import { agentCommands } from './commands/agent.js';
+import { installCommands } from './commands/install.js';
 import { managerCommands } from './commands/manager.js';
 import { nodeCommands } from './commands/node.js';
 import { secretCommands } from './commands/secret.js';
@@ -21,6 +22,7 @@ secretCommands(program);
 nodeCommands(program);
 serviceCommands(program);
 agentCommands(program);
+installCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {

@@ -12,6 +12,11 @@ export interface NativeFs {
   detachUnmount(path: string): void;
   /** Sets FD_CLOEXEC on every /dev/fuse descriptor and every socket of this process that lacks it (libfuse2 leaves them inheritable); returns how many it marked. */
   cloexecFuseFds(): number;
+  /**
+   * sd_notify(3) without exec: sends `message` as one datagram to the AF_UNIX socket `socket` (an
+   * absolute path, or '@name' for the abstract namespace), i.e. what $NOTIFY_SOCKET names.
+   */
+  sdNotify(socket: string, message: string): void;
 }
 
 const ADDON = join('fs', 'native', 'build', 'Release', 'hush_fs_native.node');

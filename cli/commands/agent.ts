@@ -33,20 +33,25 @@ export function agentCommands(program: Command): void {
   const agent = program.command('agent').description('run the node agent, or ask it how it is');
 
   agent.command('run').description('join (first start), mount the secrets read-only and follow the managers (stays in the foreground)')
-    .requiredOption('--manager <host:port,...>', 'manager addresses, tried in turn')
-    .option('--token <token>', 'join token (first start only)')
+    .option('--manager <host:port,...>', 'manager addresses, tried in turn (default: $HUSH_MANAGERS)')
+    .option('--token <token>', 'join token, first start only (default: $HUSH_TOKEN; the environment keeps it out of the process list)')
     .option('--state-dir <dir>', `where the node identity is kept (default: $HUSH_AGENT_STATE_DIR or ${DEFAULT_AGENT_STATE_DIR})`)
-    .option('--mount <dir>', 'mount point of the secrets', DEFAULT_MOUNT)
+    .option('--mount <dir>', `mount point of the secrets (default: $HUSH_MOUNT or ${DEFAULT_MOUNT})`)
     .option('--hostname <name>', 'hostname recorded for this node (default: this machine\'s)')
     .option('-l, --label <key=value>', 'node label (repeatable; first start only)', collect, [])
-    .action(action(async (_cmd, opts: { manager: string; token?: string; stateDir?: string; mount: string; hostname?: string; label: string[] }) => {
-      const managers = opts.manager.split(',').map((m) => parseHostPort(m.trim(), '--manager address'));
-      if (opts.token) parseJoinToken(opts.token.trim());
-      if (!opts.mount.startsWith('/')) throw new CliError(`--mount must be an absolute path (got ${JSON.stringify(opts.mount)})`);
+    .action(action(async (_cmd, opts: { manager?: string; token?: string; stateDir?: string; mount?: string; hostname?: string; label: string[] }) => {
+      // The environment is how hush-agent.service (systemd/) configures the agent: /etc/hush/agent.env.
+      const managerList = opts.manager ?? process.env.HUSH_MANAGERS;
+      if (!managerList?.trim()) throw new CliError('no manager address: give --manager HOST:PORT[,...] or set HUSH_MANAGERS');
+      const managers = managerList.split(',').map((m) => parseHostPort(m.trim(), '--manager address'));
+      const token = (opts.token ?? process.env.HUSH_TOKEN)?.trim() || undefined;
+      if (token) parseJoinToken(token);
+      const mount = opts.mount ?? (process.env.HUSH_MOUNT || DEFAULT_MOUNT);
+      if (!mount.startsWith('/')) throw new CliError(`--mount must be an absolute path (got ${JSON.stringify(mount)})`);
       // Loaded here: it brings the FUSE binding, which no other command needs.
       const { runAgent } = await import('../../agent/agent.js');
       await runAgent({
-        managers, token: opts.token?.trim(), stateDir: stateDirOf(opts), mount: opts.mount.replace(/\/+$/, '') || '/',
+        managers, token, stateDir: stateDirOf(opts), mount: mount.replace(/\/+$/, '') || '/',
         hostname: opts.hostname, labels: parseLabels(opts.label),
       });
     }));

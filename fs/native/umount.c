@@ -1,4 +1,4 @@
-// The two system calls the FUSE view needs and Node cannot make, without exec:
+// The system calls the agent needs and Node cannot make, without exec:
 //  - detachUnmount(path): umount2(path, MNT_DETACH), i.e. `fusermount -uz` without a child process
 //    (fuse-native's own unmount execs fusermount, and the FUSE process must never spawn children);
 //  - cloexecFuseFds(): sets FD_CLOEXEC on every descriptor of /dev/fuse this process holds
@@ -6,6 +6,10 @@
 //    after the daemon dies and accesses hang), and on every socket that lacks it (libfuse2's
 //    auto_unmount control socket to its fusermount helper is one: a child holding it would delay
 //    the auto-unmount; Node's own sockets are already close-on-exec). Returns how many it marked.
+//  - sdNotify(socket, message): sd_notify(3) without libsystemd and without exec (systemd-notify is a
+//    child process): one datagram to the AF_UNIX socket named by $NOTIFY_SOCKET ('@' = abstract).
+//    The kernel attaches this process's credentials, which is how systemd (NotifyAccess=main) tells
+//    that the main PID sent it.
 // Errors are thrown as Error objects whose code is the errno name (EINVAL, EPERM, ...).
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -17,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -94,11 +101,91 @@ static napi_value cloexec_fuse_fds(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* Reads argument `i` as a UTF-8 string into a malloc'd buffer; NULL (with a TypeError thrown) if not a string
+   of 1 to max-1 bytes without a NUL. */
+static char *string_arg(napi_env env, napi_value v, size_t max, const char *what) {
+  napi_valuetype type = napi_undefined;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_string) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  size_t len = 0;
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  if (len == 0 || len >= max) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  if (s == NULL) {
+    throw_errno(env, "malloc", ENOMEM);
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  if (strlen(s) != len) {
+    free(s);
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  return s;
+}
+
+static napi_value sd_notify_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "sdNotify(socket, message): two strings expected");
+    return NULL;
+  }
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  char *path = string_arg(env, argv[0], sizeof sa.sun_path + 1, "sdNotify: socket must be a path or @abstract name of at most 108 bytes");
+  if (path == NULL) return NULL;
+  char *msg = string_arg(env, argv[1], 4096, "sdNotify: message must be 1 to 4095 bytes without NUL");
+  if (msg == NULL) {
+    free(path);
+    return NULL;
+  }
+  size_t plen = strlen(path);
+  socklen_t salen;
+  if (path[0] == '@') { /* abstract namespace: leading NUL, no terminator, length counts exactly */
+    memcpy(sa.sun_path + 1, path + 1, plen - 1);
+    salen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + plen);
+  } else if (path[0] == '/' && plen < sizeof sa.sun_path) {
+    memcpy(sa.sun_path, path, plen);
+    salen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + plen + 1);
+  } else {
+    free(path);
+    free(msg);
+    napi_throw_type_error(env, NULL, "sdNotify: socket must be an absolute path or an @abstract name (at most 107 bytes)");
+    return NULL;
+  }
+  free(path);
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    int err = errno;
+    free(msg);
+    return throw_errno(env, "socket(AF_UNIX, SOCK_DGRAM)", err);
+  }
+  ssize_t n;
+  do {
+    n = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *) &sa, salen);
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  close(fd);
+  free(msg);
+  if (n < 0) return throw_errno(env, "sendto $NOTIFY_SOCKET", err);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "detachUnmount", NAPI_AUTO_LENGTH, detach_unmount, NULL, &fn);
   napi_set_named_property(env, exports, "detachUnmount", fn);
   napi_create_function(env, "cloexecFuseFds", NAPI_AUTO_LENGTH, cloexec_fuse_fds, NULL, &fn);
   napi_set_named_property(env, exports, "cloexecFuseFds", fn);
+  napi_create_function(env, "sdNotify", NAPI_AUTO_LENGTH, sd_notify_send, NULL, &fn);
+  napi_set_named_property(env, exports, "sdNotify", fn);
   return exports;
 }
