@@ -122,16 +122,12 @@ test('systemd units under a real systemd (nspawn): readiness, a legacy unit read
     const vanishMs = (Number(res.LEGACY_VANISHED.split(' ')[2]) - Number(res.RM_AT)) * 1000;
     log(`file vanished ${vanishMs.toFixed(0)} ms after \`hush service rm\` started (CLI start-up included; the app polls every 100 ms)`);
 
-    // A (first join) and C (back after being marked down): READY=1 comes with the first COMPLETE, which
-    // the manager computes before this node is 'ready' again, so before the orchestrator places the
-    // node's task on it: the task arrives in a later INCREMENTAL, and a unit ordered After= the agent
-    // races it. A manager bug (the dispatcher sends COMPLETE before the node is ready and scheduled),
-    // reported; these two stay TODO until it is fixed, and show in the summary.
+    // A (first join) and C (back after being marked down): the dispatcher sends the first COMPLETE
+    // (READY=1) only once the node is ready again and the orchestrator has placed its tasks, so a
+    // unit ordered After= the agent finds its file at once.
     for (const [phase, what] of [['A', 'a node joining for the first time'], ['C', 'a node back after it was marked down (e.g. a reboot)']] as const) {
       log(`${phase}: ${what}: ${tasksAtReady(phase)} task(s) at READY=1; legacy-app start exit ${res[`${phase}_START_RC`]}, first attempt: ${res[`${phase}_LEGACY_LOG1`]}; file there within 10 s: ${res[`${phase}_FILE_LATER`] === '0'}`);
-      await t.test(`${phase}: ${what}: the first COMPLETE (READY=1) already holds the node's task`, {
-        todo: 'manager: Dispatcher.open computes the COMPLETE before the node is ready and before the orchestrator places its tasks',
-      }, () => {
+      await t.test(`${phase}: ${what}: the first COMPLETE (READY=1) already holds the node's task`, () => {
         assert.equal(tasksAtReady(phase), 1, `tasks at READY: ${res[`${phase}_READY_STATUS`]}`);
         assert.ok(readAtFirstAttempt(phase), `legacy app, first attempt: ${res[`${phase}_LEGACY_LOG1`]}`);
       });

@@ -114,7 +114,7 @@ export class Manager implements MembershipCheck {
     const services = new ServiceAdmin(this.store, view);
     const secrets = new SecretService(this.store, dek, (secretId, atRevision) => services.referencing(secretId, atRevision));
     const orchestrator = new OrchestratorLoop(this.store, view, this.log);
-    const dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat);
+    const dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat, () => orchestrator.settled());
     this.state = {
       dek, unlockKey, cluster, nodes, view, secrets, orchestrator, dispatcher, services,
       nodeAdmin: new NodeAdmin(this.store, view, nodes),

@@ -28,6 +28,8 @@ export class Dispatcher {
     private readonly readPayload: PayloadReader,
     private readonly log: Logger,
     opts: LivenessOptions,
+    /** Resolves once the orchestrator has placed tasks for the view as it is (see open()). */
+    private readonly settled: () => Promise<void> = async () => undefined,
   ) {
     this.liveness = new Liveness(view, nodes, log, opts);
   }
@@ -46,10 +48,9 @@ export class Dispatcher {
   handlers(ctx: RpcContext): DispatcherHandlers {
     return {
       Assignments: (call) => {
-        ctx.authorizer.authorize(call, 'Dispatcher.Assignments', ctx.transport).then(
-          (caller) => this.open(call, nodeOf(caller)),
-          (err) => call.emit('error', toServiceError(err, ctx.log, 'Dispatcher.Assignments')),
-        );
+        ctx.authorizer.authorize(call, 'Dispatcher.Assignments', ctx.transport)
+          .then((caller) => this.open(call, nodeOf(caller)))
+          .catch((err) => call.emit('error', toServiceError(err, ctx.log, 'Dispatcher.Assignments')));
       },
       Heartbeat: unary(ctx, 'Dispatcher.Heartbeat', (_req, caller) => {
         this.liveness.seen(nodeOf(caller).nodeId);
@@ -75,7 +76,14 @@ export class Dispatcher {
     return read;
   };
 
-  private open(call: grpc.ServerWritableStream<unknown, AssignmentsMessage>, who: { nodeId: string; serial: string }): void {
+  private async open(call: grpc.ServerWritableStream<unknown, AssignmentsMessage>, who: { nodeId: string; serial: string }): Promise<void> {
+    // A node that just joined, or comes back from down, gets its tasks only once it is ready and
+    // the orchestrator has placed them: wait for both, so that its first COMPLETE (which the agent
+    // treats as readiness) already holds them.
+    this.liveness.seen(who.nodeId);
+    await this.liveness.ready(who.nodeId);
+    await this.settled();
+    if (call.cancelled) return;
     const session = new Session(who.nodeId, who.serial, call, this.view, this.readShared, this.log);
     let set = this.sessions.get(who.nodeId);
     if (!set) this.sessions.set(who.nodeId, (set = new Set()));
@@ -89,7 +97,6 @@ export class Dispatcher {
     call.on('close', close);
     call.on('error', close);
     this.log.info({ nodeId: who.nodeId }, 'node session opened');
-    this.liveness.seen(who.nodeId);
     session.poke();
   }
 

@@ -35,6 +35,17 @@ export class Liveness {
     if (this.view.nodes.get(nodeId)?.state !== 'ready') this.transition(nodeId, 'ready');
   }
 
+  /** Resolves once the view shows the node ready (or gone), or after timeoutMs. */
+  ready(nodeId: string, timeoutMs = 2000): Promise<void> {
+    const isReady = () => this.view.nodes.get(nodeId)?.state !== 'unknown' && this.view.nodes.get(nodeId)?.state !== 'down';
+    if (isReady()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); unsubscribe(); resolve(); };
+      const timer = setTimeout(done, timeoutMs);
+      const unsubscribe = this.view.onChange(() => { if (isReady()) done(); });
+    });
+  }
+
   forget(nodeId: string): void {
     this.lastSeen.delete(nodeId);
   }

@@ -14,6 +14,7 @@ export class OrchestratorLoop {
   private again = false;
   private stopped = false;
   private unsubscribe?: () => void;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly store: Store, private readonly view: ClusterView, private readonly log: Logger) {}
 
@@ -27,6 +28,20 @@ export class OrchestratorLoop {
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /**
+   * Resolves once no pass is running or queued. Every relevant view change kicks a pass
+   * synchronously, so after this the view as it was when called has been reconciled.
+   */
+  settled(): Promise<void> {
+    if (this.stopped || this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.running && !this.scheduled;
   }
 
   kick(): void {
@@ -82,6 +97,7 @@ export class OrchestratorLoop {
         this.again = false;
         this.kick();
       }
+      if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 }
