@@ -24,8 +24,21 @@ echo "== generated protocol code is up to date"
 node scripts/gen-proto.mjs --check
 
 echo "== tests"
-# Every test secret carries this run's mark; the leak scan, last, looks for it on disk.
+# Every test secret carries this run's mark; the leak scan, run on its own after the rest, looks
+# for it on disk. Each run also reports its tests by tier (unit, integration, containers, systemd).
 export HUSH_TEST_RUN=${HUSH_TEST_RUN:-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' -not -name 'leak-scan.test.js' | sort)
-files+=(dist/integration/leak-scan.test.js)
-node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout "${files[@]}"
+tiers=$(mktemp -d)
+trap 'rm -rf "$tiers"' EXIT
+run_tests() { # run_tests NAME FILE...
+  local name=$1
+  shift
+  node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=./scripts/tier-reporter.mjs --test-reporter-destination="$tiers/$name.json" "$@"
+}
+mapfile -t files < <(find dist -name '*.test.js' -not -name 'leak-scan.test.js' | sort)
+status=0
+run_tests suite "${files[@]}" || status=$?
+run_tests leak-scan dist/integration/leak-scan.test.js || status=$?
+node scripts/tier-summary.mjs "$tiers"/*.json
+exit $status
