@@ -111,10 +111,11 @@ export class Manager implements MembershipCheck {
       this.log.fatal({ err: err.message }, 'lost the store change feed');
       process.exit(1);
     });
-    const services = new ServiceAdmin(this.store, view);
-    const secrets = new SecretService(this.store, dek, (secretId, atRevision) => services.referencing(secretId, atRevision));
     const orchestrator = new OrchestratorLoop(this.store, view, this.log);
-    const dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat, () => orchestrator.settled());
+    // The dispatcher reads payloads through `secrets`, created just below (only once a node connects).
+    const dispatcher: Dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat, () => orchestrator.settled());
+    const services = new ServiceAdmin(this.store, view, (taskIds) => dispatcher.revokeEarly(taskIds));
+    const secrets: SecretService = new SecretService(this.store, dek, (secretId, atRevision) => services.referencing(secretId, atRevision));
     this.state = {
       dek, unlockKey, cluster, nodes, view, secrets, orchestrator, dispatcher, services,
       nodeAdmin: new NodeAdmin(this.store, view, nodes),

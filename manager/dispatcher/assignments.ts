@@ -31,10 +31,11 @@ export function taskName(task: TaskRecord): string {
   return task.slot > 0 ? `${task.serviceName}.${task.slot}` : task.serviceName;
 }
 
-export function computeAssignments(view: ClusterView, nodeId: string): NodeAssignments {
+/** `revoking`: tasks being removed by a txn not yet durable, already treated as gone. */
+export function computeAssignments(view: ClusterView, nodeId: string, revoking?: ReadonlySet<string>): NodeAssignments {
   const out: NodeAssignments = { tasks: new Map(), secrets: new Map() };
   for (const task of view.tasksOnNode(nodeId)) {
-    if (task.desiredState !== 'running') continue;
+    if (task.desiredState !== 'running' || revoking?.has(task.id)) continue;
     const service = view.services.get(task.serviceId);
     if (!service) continue;
     const refs: TaskAssignment['secrets'] = [];

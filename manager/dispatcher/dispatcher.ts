@@ -63,6 +63,31 @@ export class Dispatcher {
     };
   }
 
+  /** Task ids whose removal is being committed: already revoked on their nodes. */
+  private readonly revoking = new Set<string>();
+
+  /**
+   * Revokes tasks on their nodes before the txn that deletes them is durable: revoking early is
+   * always safe, and it keeps revocation latency off the store's fsync. The REMOVE is written
+   * before the commit runs (the store commits on a later tick). Returns a function that ends the
+   * early revocation: after a failed txn the tasks are offered again; after a committed one the
+   * view no longer has them and nothing changes.
+   */
+  revokeEarly(taskIds: string[]): () => void {
+    const nodes = new Set<string>();
+    for (const id of taskIds) {
+      const task = this.view.tasks.get(id);
+      if (!task?.nodeId) continue;
+      this.revoking.add(id);
+      nodes.add(task.nodeId);
+    }
+    for (const id of nodes) for (const s of this.sessions.get(id) ?? []) s.poke();
+    return () => {
+      for (const id of taskIds) this.revoking.delete(id);
+      for (const id of nodes) for (const s of this.sessions.get(id) ?? []) s.poke();
+    };
+  }
+
   /** Sessions flushed for one change share one read (and decryption) of each payload. */
   private readonly reading = new Map<string, Promise<Buffer>>();
   private readonly readShared: PayloadReader = (id, version) => {
@@ -84,7 +109,7 @@ export class Dispatcher {
     await this.liveness.ready(who.nodeId);
     await this.settled();
     if (call.cancelled) return;
-    const session = new Session(who.nodeId, who.serial, call, this.view, this.readShared, this.log);
+    const session = new Session(who.nodeId, who.serial, call, this.view, this.readShared, this.log, this.revoking);
     let set = this.sessions.get(who.nodeId);
     if (!set) this.sessions.set(who.nodeId, (set = new Set()));
     set.add(session);

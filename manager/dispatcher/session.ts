@@ -29,6 +29,7 @@ export class Session {
     private readonly view: ClusterView,
     private readonly readPayload: PayloadReader,
     private readonly log: Logger,
+    private readonly revoking: ReadonlySet<string>,
   ) {}
 
   /** Something this node may be entitled to changed: send the difference soon. */
@@ -49,7 +50,7 @@ export class Session {
     try {
       while (this.dirty && !this.closed) {
         this.dirty = false;
-        const next = computeAssignments(this.view, this.nodeId);
+        const next = computeAssignments(this.view, this.nodeId, this.revoking);
         const complete = this.seq === 0;
         const diff = diffAssignments(complete ? EMPTY : this.sent, next);
         if (!complete && isEmptyDiff(diff)) continue;

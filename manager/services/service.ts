@@ -57,8 +57,12 @@ interface FoundSecret {
   record: SecretRecord;
 }
 
+/** Revokes tasks on their nodes ahead of the txn that removes them; returns the undo. */
+export type EarlyRevoke = (taskIds: string[]) => () => void;
+
 export class ServiceAdmin {
-  constructor(private readonly store: Store, private readonly view: ClusterView) {}
+  constructor(private readonly store: Store, private readonly view: ClusterView,
+    private readonly revokeEarly: EarlyRevoke = () => () => undefined) {}
 
   async create(input: CreateServiceInput): Promise<ServiceRecord> {
     validateServiceName(input.name);
@@ -170,15 +174,19 @@ export class ServiceAdmin {
       const { kv, record } = await this.resolve(ref);
       await this.view.waitFor(kv.modRev);
       const tasks = [...this.view.tasks.values()].filter((t) => t.serviceId === record.id);
-      const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [
-        { type: 'delete', key: kv.key },
-        { type: 'delete', key: keys.serviceName(record.name) },
-        ...tasks.map((t) => ({ type: 'delete' as const, key: keys.task(t.id) })),
-      ]);
-      if (result.ok) {
-        await this.view.waitFor(result.revision);
-        return record;
+      const undo = this.revokeEarly(tasks.map((t) => t.id));
+      let result;
+      try {
+        result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [
+          { type: 'delete', key: kv.key },
+          { type: 'delete', key: keys.serviceName(record.name) },
+          ...tasks.map((t) => ({ type: 'delete' as const, key: keys.task(t.id) })),
+        ]);
+        if (result.ok) await this.view.waitFor(result.revision);
+      } finally {
+        undo();
       }
+      if (result.ok) return record;
     }
     throw unavailable(`service ${ref} is being changed concurrently, try again`);
   }
