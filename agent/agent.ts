@@ -1,5 +1,6 @@
 // `hush agent run`: join (first start) or load the node identity, mount the
-// read-only view at the mount point, follow the managers, renew the certificate.
+// read-only view at the mount point, keep the per-task propagation anchors (fs/anchors.ts),
+// follow the managers, renew the certificate.
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync, chmodSync, rmSync } from 'node:fs';
@@ -7,6 +8,7 @@ import type { Server } from 'node:net';
 import { createLogger } from '../common/log.js';
 import { NodeSecrets } from './secrets/node-secrets.js';
 import { mountSecrets, type MountedSecrets } from '../fs/mount.js';
+import { TaskAnchors } from '../fs/anchors.js';
 import { joinCluster, renewCertificate } from './join.js';
 import { loadIdentity, renewalTime, saveIdentity, validity } from './identity.js';
 import { ManagerConnection } from './connection.js';
@@ -19,6 +21,8 @@ export interface AgentOptions {
   token?: string;
   stateDir: string;
   mount: string;
+  /** The per-task anchor directory (fs/anchors.ts); undefined: no anchors. */
+  anchors?: string;
   hostname?: string;
   labels: Record<string, string>;
   /** Called once the first COMPLETE is served (systemd readiness). */
@@ -27,6 +31,8 @@ export interface AgentOptions {
 
 const RENEW_RETRY_MIN_MS = 1000;
 const RENEW_RETRY_MAX_MS = 5 * 60_000;
+/** How long a stop waits for the anchors to be detached before it unmounts anyway. */
+const ANCHORS_STOP_TIMEOUT_MS = 5000;
 
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const log = createLogger('hush-agent');
@@ -47,6 +53,19 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   const secrets = new NodeSecrets();
   const mounted: MountedSecrets = await mountSecrets(opts.mount, secrets, log);
   log.info({ mount: opts.mount }, 'secrets mounted');
+
+  // Anchors: the directory becomes its own shared peer group and a killed agent's binds go (consumers
+  // see ENOENT instead of ENOTCONN); tasks are bound after the first COMPLETE.
+  let anchors: TaskAnchors | undefined;
+  if (opts.anchors) {
+    anchors = new TaskAnchors(opts.anchors, mounted.mountPoint, secrets, log);
+    try {
+      await anchors.start();
+    } catch (err) {
+      await mounted.unmount().catch(() => undefined);
+      throw new Error(`cannot prepare the anchor directory ${opts.anchors} (--no-anchors runs without): ${(err as Error).message}`);
+    }
+  }
   sdNotify({ STATUS: `secrets mounted at ${opts.mount}; waiting for the first assignments from a manager` }, log);
 
   let status: Server | undefined;
@@ -59,6 +78,15 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
     sdNotify({ STOPPING: '1', STATUS: `stopping: ${why}` }, log);
     clearTimeout(renewTimer);
     connection.stop();
+    // The anchors first: their detach propagates to the containers, which then see ENOENT.
+    if (anchors) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        anchors.stop().catch((err: Error) => log.error({ err: err.message }, 'detaching the task anchors failed')),
+        new Promise<void>((r) => { timer = setTimeout(() => { log.error({ timeoutMs: ANCHORS_STOP_TIMEOUT_MS }, 'detaching the task anchors timed out'); r(); }, ANCHORS_STOP_TIMEOUT_MS); }),
+      ]);
+      clearTimeout(timer);
+    }
     secrets.wipe();
     await mounted.unmount().catch((err: Error) => log.error({ err: err.message }, 'unmount failed'));
     status?.close();
@@ -73,17 +101,22 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
       void stop(2, reason);
     },
     onFirstComplete: () => {
-      // systemd readiness (Type=notify): units ordered After=hush-agent.service find their files now.
-      sdNotify({ READY: '1', STATUS: `serving ${secrets.taskList().length} task(s) at ${opts.mount}` }, log);
-      opts.onReady?.();
+      void (async () => {
+        // The anchors follow the tasks from now on; readiness waits for the first binds.
+        if (anchors) await anchors.follow();
+        if (stopping) return;
+        // systemd readiness (Type=notify): units ordered After=hush-agent.service find their files now.
+        sdNotify({ READY: '1', STATUS: `serving ${secrets.taskList().length} task(s) at ${opts.mount}${anchors ? `, anchored in ${anchors.dir}` : ''}` }, log);
+        opts.onReady?.();
+      })();
     },
   });
   connection.start();
 
   status = await serveStatus(join(opts.stateDir, AGENT_STATUS_SOCKET), () => ({
-    nodeId: current.nodeId, role: current.role, managers: opts.managers, mount: opts.mount,
+    nodeId: current.nodeId, role: current.role, managers: opts.managers, mount: opts.mount, anchors: anchors?.dir ?? null,
     connection: connection.status, certNotAfter: new Date(validity(current.certPem).notAfter).toISOString(),
-    tasks: describeTasks(secrets, opts.mount),
+    tasks: describeTasks(secrets, opts.mount, anchors?.anchors()),
   }));
 
   // Renewal at a random point in 50–80% of the validity; on failure, retry with backoff.

@@ -13,14 +13,17 @@ export interface AgentStatus {
   role: string;
   managers: string[];
   mount: string;
+  /** The per-task anchor directory, or null when the agent runs without anchors. */
+  anchors: string | null;
   connection: ConnectionStatus;
   certNotAfter: string;
-  tasks: Array<{ id: string; name: string; service: string; files: Array<{ path: string; secret: string; secretId: string; version: number; uid: number; gid: number; mode: string }> }>;
+  /** anchor: the directory a container bind-mounts (rslave) for this task, once bound; its files are in <anchor>/secrets. */
+  tasks: Array<{ id: string; name: string; service: string; anchor?: string; files: Array<{ path: string; secret: string; secretId: string; version: number; uid: number; gid: number; mode: string }> }>;
 }
 
-export function describeTasks(secrets: NodeSecrets, mount: string): AgentStatus['tasks'] {
+export function describeTasks(secrets: NodeSecrets, mount: string, anchors?: Map<string, string>): AgentStatus['tasks'] {
   return secrets.taskList().sort((a, b) => a.name.localeCompare(b.name)).map((t) => ({
-    id: t.id, name: t.name, service: t.serviceName,
+    id: t.id, name: t.name, service: t.serviceName, ...(anchors?.has(t.name) ? { anchor: anchors.get(t.name) } : {}),
     files: t.files.map((f) => ({
       path: join(mount, t.name, f.target), secret: f.secretName, secretId: f.secretId, version: f.version,
       uid: f.uid, gid: f.gid, mode: '0' + f.mode.toString(8),

@@ -17,6 +17,18 @@ export interface NativeFs {
    * absolute path, or '@name' for the abstract namespace), i.e. what $NOTIFY_SOCKET names.
    */
   sdNotify(socket: string, message: string): void;
+  /**
+   * mount(source, target, NULL, MS_BIND, NULL); with `readonly`, then a bind remount of the new mount
+   * MS_RDONLY|MS_NOSUID|MS_NODEV (if that fails, the bind is detached again and the promise rejects).
+   * Runs on a libuv threadpool thread: resolving a path of this process's own FUSE mount needs FUSE
+   * requests that only the JS thread answers, so a synchronous call would deadlock. Rejects with an
+   * Error whose `code` is the errno name.
+   */
+  bindMount(source: string, target: string, readonly?: boolean): Promise<void>;
+  /** detachUnmount on a threadpool thread (for paths that may lead into this process's FUSE mount). */
+  detachUnmountAsync(path: string): Promise<void>;
+  /** mount(NULL, path, NULL, MS_PRIVATE | MS_SHARED | MS_SLAVE, NULL): the propagation type of an existing mount point. */
+  setPropagation(path: string, kind: 'private' | 'shared' | 'slave'): void;
 }
 
 const ADDON = join('fs', 'native', 'build', 'Release', 'hush_fs_native.node');
@@ -52,6 +64,17 @@ export function nativeFs(): NativeFs {
 export function detachUnmountIfMounted(path: string): boolean {
   try {
     nativeFs().detachUnmount(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
+    throw err;
+  }
+}
+
+/** detachUnmountAsync that resolves false instead of rejecting when nothing is mounted there (EINVAL). */
+export async function detachUnmountIfMountedAsync(path: string): Promise<boolean> {
+  try {
+    await nativeFs().detachUnmountAsync(path);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;

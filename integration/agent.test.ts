@@ -362,6 +362,78 @@ test('two agents on one machine: each mount and each `agent status` shows only i
   }
 });
 
+// ---- anchors ----
+
+test('per-task anchors (--anchors DIR): `agent status` lists them; a consumer bound to DIR/<task> with rslave reads again after kill -9 + start and after SIGTERM + start; service rm detaches', { timeout: 90_000 }, async (t) => {
+  const env = m1.env;
+  const { stateDir, mount } = agentDirs('d');
+  const anchors = join(ROOT, 'd-anchors');
+  const consumer = join(ROOT, 'd-consumer');
+  let D: RunningAgent | undefined;
+  let nodeId: string | undefined;
+  stateDirs.push({ dir: stateDir, running: () => D?.proc.exitCode === null, joined: true });
+  const v = secretValue();
+  await createSecret(env, 't7-s', v);
+  const cat = async (p: string) => {
+    const r = await catFile(p);
+    return r.code === 0 ? (r.stdout.equals(v) ? 'ok' : 'other bytes') : r.stderr.trim();
+  };
+  try {
+    D = await startAgent({ managerPort: run1.port!, token: m1.workerToken, stateDir, mount, anchors, hostname: 'node-d' });
+    await hushOk(['service', 'create', '--name', 't7', '--secret', 't7-s', '--constraint', 'node.hostname==node-d'], { env });
+    const anchored = join(anchors, 't7.1', 'secrets', 't7-s');
+    await waitFile(anchored, v);
+    assert.deepEqual((await allMounts()).filter((m) => m.mountPoint.startsWith(anchors + '/')).map((m) => [m.mountPoint, m.fstype]),
+      [[join(anchors, 't7.1', 'secrets'), 'fuse']], 'one bind, for the task (not for the alias t7)');
+    const st = await D.status();
+    nodeId = st.nodeId;
+    assert.equal(st.anchors, anchors);
+    assert.deepEqual(st.tasks.map((x) => [x.name, x.anchor]), [['t7.1', join(anchors, 't7.1')]]);
+    const text = (await hushOk(['agent', 'status', '--state-dir', stateDir])).stdout;
+    assert.match(text, new RegExp(`Anchors: +${anchors} `));
+    assert.match(text, new RegExp(`t7\\.1 +${join(anchors, 't7.1')} +${join(anchors, 't7.1', 'secrets')}/`));
+
+    // A consumer as Docker makes it for --mount type=bind,source=DIR/t7.1,target=...,bind-propagation=rslave.
+    await fsp.mkdir(consumer);
+    for (const args of [['--rbind', join(anchors, 't7.1'), consumer], ['--make-rslave', consumer]]) {
+      const r = await sh(`mount ${args.map((a) => `'${a}'`).join(' ')}`);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const file = join(consumer, 'secrets', 't7-s');
+    assert.equal(await cat(file), 'ok');
+
+    // kill -9: the consumer's copy of the bind is dead (ENOTCONN) until the agent starts again.
+    await D.kill9();
+    assert.ok(await waitUnmounted(mount, 5000));
+    assert.match(await cat(file), /Transport endpoint is not connected/);
+    D = await startAgent({ managerPort: run1.port!, stateDir, mount, anchors, hostname: 'node-d' });
+    assert.ok(D.logs.some((l) => /^detached mounts left in the anchor directory/.test(String(l.msg)) && (l as { detached?: number }).detached === 1), `the restarted agent did not report the dead bind: ${D.stderr().split('\n').filter((l) => /anchor/.test(l)).join('\n')}`);
+    await waitFile(file, v);
+    t.diagnostic('kill -9 + start: the rslave consumer of the anchor reads again');
+
+    // SIGTERM: the agent detaches its anchors (ENOENT for the consumer), the next one binds again.
+    await D.stop();
+    assert.match(await cat(file), /No such file or directory/);
+    assert.deepEqual((await allMounts()).filter((m) => m.mountPoint.startsWith(anchors + '/')), [], 'a stopped agent leaves no bind');
+    assert.equal((await mountsAt(anchors)).length, 1, 'the anchor directory itself stays a mount point');
+    D = await startAgent({ managerPort: run1.port!, stateDir, mount, anchors, hostname: 'node-d' });
+    await waitFile(file, v);
+    t.diagnostic('SIGTERM + start: the rslave consumer of the anchor reads again');
+
+    // Revocation: service rm detaches the anchor, for the consumer too.
+    await hushOk(['service', 'rm', 't7'], { env });
+    await waitMissing(file);
+    await waitUntil('the anchor to be detached', async () => (await allMounts()).every((m) => !m.mountPoint.startsWith(anchors + '/')));
+    assert.deepEqual((await D.status()).tasks, []);
+  } finally {
+    await rmServices(env, 't7');
+    await sh(`umount -l '${consumer}' 2>/dev/null; true`);
+    await D?.stop();
+    // The other tests count the nodes of this manager.
+    if (nodeId) await hush(['node', 'rm', '--force', nodeId], { env });
+  }
+});
+
 // ---- 6 ----
 
 test('resilience: kill -9 and restart; the manager stops and comes back with a removal; node rm --force stops the agent', { timeout: 90_000 }, async (t) => {

@@ -1,22 +1,31 @@
 // hush secrets inside real Docker containers: a private dockerd (Debian's docker.io, see
-// helpers/docker.ts), a real `hush manager run`, real `hush agent run` processes with real FUSE mounts
-// under /tmp/hush-ctr-XXXX, and busybox containers that bind-mount a task's directory of the mount.
+// helpers/docker.ts), a real `hush manager run`, a real `hush agent run` with a real FUSE mount under
+// /tmp/hush-ctr-XXXX and its per-task propagation anchors (--anchors, fs/anchors.ts) next to it, and
+// busybox containers that bind-mount a task's directory of the mount, or its anchor.
 //
 //   1. a running container reads its secret; `hush service rm` makes its reads fail (ENOENT);
 //   2. isolation: a container sees only the task directory it bind-mounts; file modes hold inside
 //      containers (--user 65534 denied, --user 1000 reads its own 0400 file);
-//   3. agent restart, MEASURED, with the recommended `-v <mount>/<task>:/run/secrets:ro`: the running
-//      container never recovers (ENOTCONN for good) — the known limitation, asserted as measured and
-//      printed;
-//   4. the mount-propagation experiment (not product behaviour): a shared parent mount and rslave
-//      binds; which consumer layouts pick up the new mount after an agent restart.
+//   3. agent restart (SIGTERM + start, and kill -9 + start):
+//      - the recommended `--mount type=bind,source=<anchors>/<task>,target=/run/hush,readonly,
+//        bind-propagation=rslave` (and target=/run): the running container RECOVERS (ENOENT while the
+//        agent is away, ENOTCONN too after a kill -9 until the new agent starts, never stale bytes);
+//        a container started while the agent is down gets its files once the agent serves;
+//      - `-v <mount>/<task>:/run/secrets:ro` (bound straight to the FUSE mount): MEASURED, the running
+//        container never recovers (ENOTCONN for good) — asserted as measured and printed.
+//
+// The mount-propagation experiment that designed the anchors (a test that simulated them with
+// `mount --bind`, removed once the agent made them) measured, for both restart kinds: recovered —
+// a per-task anchor bound rslave, and a shared parent of the mount point bound rslave (`-v <parent>:
+// /hush:ro,rslave` too); never recovered (ENOTCONN) — `-v <mount>/<task>` with or without rslave,
+// and `-v <mount>:/hush:ro` (the whole mount, no propagation).
 //
 // Needs root, /dev/fuse and a Docker engine that can run here; when docker cannot run, every test
 // skips with a loud "container tier not run: <reason>". Containers print sha256 digests, never values.
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { hush, hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './helpers/manager.js';
@@ -32,20 +41,16 @@ const OBSERVE_MS = 3000;
 
 const ROOT = mkdtempSync('/tmp/hush-ctr-');
 chmodSync(ROOT, 0o755);
-/** Agent A: the documented layout, a plain directory as mount point. */
+/** Agent A: a plain directory as mount point. */
 const A_MOUNT = join(ROOT, 'secrets');
-/** Agent R (test 4): mounted under PARENT, a bind mount of itself made shared. */
-const PARENT = join(ROOT, 'parent');
-const R_MOUNT = join(PARENT, 'secrets');
-/** Test 4's per-task anchors (a shared bind mount of itself); ANCHORS/<task>/secrets binds <mount>/<task>. */
-const ANCHORS = join(ROOT, 'anchors');
+/** Agent A's anchor directory (the product default is /run/hush): ANCHORS/<task>/secrets binds A_MOUNT/<task>. */
+const ANCHORS = join(ROOT, 'hush');
 
 let docker: Docker | undefined;
 let skipReason: string | undefined;
 let m: InitializedManager | undefined;
 let mgr: RunningManager | undefined;
 let A: RunningAgent | undefined;
-let R: RunningAgent | undefined;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const value = () => Buffer.from(`hush-ctr-it-${randomBytes(24).toString('hex')}`);
@@ -79,22 +84,6 @@ async function waitReaderOk(c: ReaderContainer, expectedSha: string, since = 0, 
 const after_ = (ss: Sample[], t: number) => ss.filter((s) => s.t >= t);
 const errnos = (ss: Sample[]) => [...new Set(ss.filter((s) => !s.ok).map((s) => s.errno!))].sort();
 
-/** `mount --bind SRC DST` (a child process). */
-async function bind(src: string, dst: string): Promise<void> {
-  const r = await run('mount', ['--bind', src, dst]);
-  assert.equal(r.code, 0, `mount --bind ${src} ${dst}: ${r.stderr}`);
-}
-
-/** Makes `dir` a bind mount of itself in its own shared peer group (so nothing propagates to /). */
-async function sharedSelfBind(dir: string): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  await bind(dir, dir);
-  for (const flag of ['--make-private', '--make-shared']) {
-    const r = await run('mount', [flag, dir]);
-    assert.equal(r.code, 0, `mount ${flag} ${dir}: ${r.stderr}`);
-  }
-}
-
 function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4])
     .filter((p): p is string => !!p && (p === dir || p.startsWith(dir + '/')))
@@ -126,7 +115,7 @@ before(async () => {
   }
   m = await initManager();
   mgr = await startManager(m.stateDir, { env: { ...m.env, HUSH_HEARTBEAT_PERIOD: HEARTBEAT } });
-  A = await startAgent({ managerPort: mgr.port!, token: m.workerToken, stateDir: join(ROOT, 'a-state'), mount: A_MOUNT, hostname: 'node-a' });
+  A = await startAgent({ managerPort: mgr.port!, token: m.workerToken, stateDir: join(ROOT, 'a-state'), mount: A_MOUNT, anchors: ANCHORS, hostname: 'node-a' });
 }, { timeout: 900_000 }); // a fresh machine installs docker.io first
 
 after(async () => {
@@ -257,12 +246,12 @@ test('isolation: a container bind-mounting another task\'s directory sees only t
   }
 });
 
-// ---- 3 and 4: agent restarts ----
+// ---- 3: agent restarts ----
 
 interface Consumer {
   label: string;
   c: ReaderContainer;
-  /** Served again only once afterStart has run (per-task anchors: after the re-bind), not when the agent serves. */
+  /** Bound to the task's anchor: served again once the new agent has bound it, not when its mount serves. */
   anchored?: boolean;
 }
 
@@ -270,167 +259,163 @@ interface RestartOutcome {
   label: string;
   /** Samples from the stop to the end of the observation. */
   gap: Sample[];
-  /** Samples taken once the old agent had exited. */
+  /** Samples taken once the old agent had exited and before the new one served. */
   dead: Sample[];
   /** Samples at least 0.5 s after the consumer could have recovered. */
   settled: Sample[];
   recovered: boolean;
-  /** First good read after the new agent started, in s relative to when the host read the new mount (may be < 0). */
+  /** First good read after the new agent started, in s relative to when it could (may be < 0). */
   recoveryS?: number;
+  /** From the first failed read to the first good one after it, in s. */
+  outageS?: number;
   line: string;
 }
 
 /**
- * Restarts `agent` (SIGTERM + start, or kill -9 + start, same state dir), then watches the consumers
- * for OBSERVE_MS. `afterStop` / `afterStart` let test 4 simulate what the agent would do with per-task
- * anchors. Returns the new agent and each consumer's outcome.
+ * Restarts `agent` (SIGTERM + start, or kill -9 + start, same state dir and anchors), then watches the
+ * consumers for OBSERVE_MS. `anchorProbe` is the task's file through its anchor on the host: the time it
+ * reads again is when anchored consumers can. `afterStop` runs while no agent is running.
  */
 async function restartAndObserve(
-  t: TestContext, agent: RunningAgent, hostname: string, how: 'SIGTERM' | 'kill -9', consumers: Consumer[], expectedSha: string, probeFile: string,
-  hooks: { afterStop?: () => Promise<void>; afterStart?: () => Promise<void> } = {},
+  t: TestContext, agent: RunningAgent, hostname: string, how: 'SIGTERM' | 'kill -9', consumers: Consumer[], expectedSha: string,
+  probes: { file: string; anchor: string }, afterStop?: () => Promise<void>,
 ): Promise<{ agent: RunningAgent; outcomes: RestartOutcome[] }> {
   for (const k of consumers) await waitReaderOk(k.c, expectedSha);
   await sleep(300);
   const tStop = uptime();
   const exit = how === 'SIGTERM' ? await agent.stop() : await agent.kill9();
   const tExited = uptime();
-  await hooks.afterStop?.();
+  await afterStop?.();
   await sleep(500);
   const tStart = uptime();
-  const next = await startAgent({ managerPort: mgr!.port!, stateDir: agent.stateDir, mount: agent.mount, hostname });
-  await waitHostFile(probeFile, expectedSha);
+  const next = await startAgent({ managerPort: mgr!.port!, stateDir: agent.stateDir, mount: agent.mount, anchors: ANCHORS, hostname });
+  await waitHostFile(probes.file, expectedSha);
   const tServed = uptime();
-  await hooks.afterStart?.();
-  const tHooked = uptime();
+  await waitHostFile(probes.anchor, expectedSha);
+  const tAnchored = uptime();
   await sleep(OBSERVE_MS);
   const tEnd = uptime();
   t.diagnostic(`${how}: agent exited (${exit.signal ?? exit.code}) ${((tExited - tStop) * 1000).toFixed(0)} ms after the signal; ` +
-    `restarted at +${(tStart - tStop).toFixed(2)} s; its mount served again at +${(tServed - tStop).toFixed(2)} s; watched until +${(tEnd - tStop).toFixed(2)} s`);
+    `restarted at +${(tStart - tStop).toFixed(2)} s; its mount served again at +${(tServed - tStop).toFixed(2)} s, the anchor at +${(tAnchored - tStop).toFixed(2)} s; watched until +${(tEnd - tStop).toFixed(2)} s`);
   const outcomes: RestartOutcome[] = [];
   for (const k of consumers) {
     const ss = (await k.c.samples()).filter((s) => s.t <= tEnd);
     const before = ss.filter((s) => s.t < tStop - 0.02);
     assert.ok(before.length > 0 && before.every((s) => s.ok && s.sha256 === expectedSha), `${k.label}: reads before the restart`);
-    const ready = k.anchored ? tHooked : tServed;
+    const ready = k.anchored ? tAnchored : tServed;
     const gap = after_(ss, tStop - 0.02);
-    const dead = after_(ss, tExited + 0.02).filter((s) => s.t < tServed - 0.02);
+    const dead = after_(ss, tExited + 0.02).filter((s) => s.t < tStart);
     const settled = after_(ss, ready + 0.5);
+    const firstErr = gap.find((s) => !s.ok);
     const firstOk = ss.find((s) => s.t >= tStart && s.ok && s.sha256 === expectedSha);
     const recovered = settled.length > 0 && settled.every((s) => s.ok && s.sha256 === expectedSha);
     const at = (x: number) => `+${(x - tStop).toFixed(2)} s`;
-    const line = `[${how}] ${k.label}: ${recovered ? `RECOVERED (first good read at ${at(firstOk!.t)}; the host read the new mount at ${at(tServed)})` : 'NEVER RECOVERED'}; ` +
+    const outageS = firstErr && firstOk ? firstOk.t - firstErr.t : undefined;
+    const line = `[${how}] ${k.label}: ${recovered ? `RECOVERED (first good read at ${at(firstOk!.t)}; reads failed for ${outageS?.toFixed(2)} s; the host read the anchor at ${at(tAnchored)})` : 'NEVER RECOVERED'}; ` +
       `errors during the restart: ${errnos(gap).join(', ') || 'none'}; timeline (t=0 at the ${how}): ${timeline(ss, tStop, expectedSha)}`;
     t.diagnostic(line);
-    outcomes.push({ label: k.label, gap, dead, settled, recovered, recoveryS: firstOk ? firstOk.t - tServed : undefined, line });
+    outcomes.push({ label: k.label, gap, dead, settled, recovered, recoveryS: firstOk ? firstOk.t - ready : undefined, outageS, line });
   }
   return { agent: next, outcomes };
 }
 
-test('agent restart, MEASURED (known limitation): a running container with -v <mount>/<task>:/run/secrets:ro gets ENOTCONN for good after SIGTERM+start and after kill -9+start; new containers are fine', { timeout: 90_000 }, async (t) => {
+test('agent restart (SIGTERM+start, kill -9+start): a running container bound to the task\'s anchor (rslave) recovers; one bound with -v <mount>/<task> gets ENOTCONN for good (MEASURED)', { timeout: 150_000 }, async (t) => {
   if (skipped(t)) return;
   const env = m!.env;
   const v = value();
   await createSecret('c3-pw', v);
   await hushOk(['service', 'create', '--name', 'rst', '--secret', 'source=c3-pw,target=pw', '--constraint', 'node.hostname==node-a'], { env });
-  const probe = join(A_MOUNT, 'rst.1', 'pw');
-  const plainArgs = ['-v', `${A_MOUNT}/rst.1:/run/secrets:ro`];
+  const task = 'rst.1';
+  const probes = { file: join(A_MOUNT, task, 'pw'), anchor: join(ANCHORS, task, 'secrets', 'pw') };
+  const plainArgs = ['-v', `${A_MOUNT}/${task}:/run/secrets:ro`];
+  // README.md, "Containers": the recommended forms.
+  const anchorArgs = ['--mount', `type=bind,source=${ANCHORS}/${task},target=/run/hush,readonly,bind-propagation=rslave`];
+  const anchorRunArgs = ['--mount', `type=bind,source=${ANCHORS}/${task},target=/run,readonly,bind-propagation=rslave`];
+  const names: string[] = [];
   try {
-    await waitHostFile(probe, sha(v));
+    await waitHostFile(probes.file, sha(v));
+    await waitHostFile(probes.anchor, sha(v));
+    const st = await A!.status();
+    assert.equal(st.anchors, ANCHORS);
+    assert.deepEqual(st.tasks.map((x) => [x.name, x.anchor]), [[task, join(ANCHORS, task)]]);
+
+    // What an anchored container has: the anchor directory, with the task's read-only FUSE bind in it.
+    const probe = await docker!.runOnce(['--network', 'none', ...anchorArgs], [
+      'awk \'$5 ~ /^\\/run\\/hush/ {print $4" "$5" "$6" "$(NF-2)}\' /proc/self/mountinfo',
+      'echo "write: $(echo x 2>&1 > /run/hush/secrets/pw)"',
+      'echo "ls: $(ls -A /run/hush | tr "\\n" " ")"',
+    ].join('; '));
+    assert.equal(probe.code, 0, probe.stderr);
+    const out = probe.stdout.toString();
+    t.diagnostic(`anchored container's mounts: ${out.trim().split('\n').join(' | ')}`);
+    assert.match(out, new RegExp(`^/${task.replace('.', '\\.')} /run/hush/secrets ro,\\S* fuse$`, 'm'), 'the task directory, bound read-only under the anchor');
+    assert.match(out, /^write: .*Read-only file system/m);
+    assert.match(out, /^ls: secrets $/m, 'only the secrets directory under the anchor');
+
     for (const how of ['SIGTERM', 'kill -9'] as const) {
-      const name = `c3-plain-${how === 'SIGTERM' ? 'term' : 'kill'}`;
-      const c = await startReader(docker!, name, plainArgs, '/run/secrets/pw');
-      const { agent, outcomes } = await restartAndObserve(t, A!, 'node-a', how, [{ label: '-v <mount>/<task>:/run/secrets:ro', c }], sha(v), probe);
+      const k = how === 'SIGTERM' ? 'term' : 'kill';
+      const consumers: Consumer[] = [
+        { label: 'anchor: --mount type=bind,source=<anchors>/<task>,target=/run/hush,readonly,bind-propagation=rslave', c: await startReader(docker!, `c3-anchor-${k}`, anchorArgs, '/run/hush/secrets/pw'), anchored: true },
+        { label: 'anchor: --mount ...,target=/run,... (reads /run/secrets/pw)', c: await startReader(docker!, `c3-anchor-run-${k}`, anchorRunArgs, '/run/secrets/pw'), anchored: true },
+        { label: 'plain: -v <mount>/<task>:/run/secrets:ro', c: await startReader(docker!, `c3-plain-${k}`, plainArgs, '/run/secrets/pw') },
+      ];
+      names.push(...consumers.map((x) => x.c.name));
+      // A container started while no agent runs binds the (kept, empty) anchor directory.
+      let late: ReaderContainer | undefined;
+      const { agent, outcomes } = await restartAndObserve(t, A!, 'node-a', how, consumers, sha(v), probes, async () => {
+        if (how !== 'SIGTERM') return;
+        late = await startReader(docker!, `c3-late-${k}`, anchorArgs, '/run/hush/secrets/pw');
+        names.push(late.name);
+      });
       A = agent;
-      const o = outcomes[0];
-      // The measured behaviour (see the file header): no recovery, ENOTCONN for good.
-      assert.ok(!o.recovered, `the running container recovered after the ${how} restart — the known limitation is gone: update this test and README.md. ${o.line}`);
-      assert.ok(o.settled.length >= 10, `${o.settled.length} samples after the restart`);
-      assert.deepEqual(errnos(o.settled), ['ENOTCONN'], o.line);
-      assert.ok(o.dead.length > 0 && o.dead.every((s) => !s.ok), `a read while the agent was away succeeded: ${o.line}`);
-      for (const e of errnos(o.gap)) assert.ok(['ENOTCONN', 'ECONNABORTED'].includes(e), `unexpected error during the restart: ${o.line}`);
-      assert.ok(await c.running(), 'the container itself keeps running');
-      // A container started after the restart reads the secret: only consumers that bound the old mount are broken.
+      const [anchor, anchorRun, plain] = outcomes;
+
+      // The anchored consumers: recovered, soon after the anchor was bound again; errors only while the
+      // agent was away (ENOENT: the empty anchor; after a kill -9 also ENOTCONN: the dead bind, until
+      // the new agent detaches it at start), never a stale or foreign value.
+      for (const o of [anchor, anchorRun]) {
+        assert.ok(o.recovered, `expected ${o.label} to recover after ${how}: ${o.line}`);
+        assert.ok(o.recoveryS !== undefined && o.recoveryS < 1.5, `slow recovery: ${o.line}`);
+        assert.ok(o.gap.every((s) => !s.ok || s.sha256 === sha(v)), o.line);
+        assert.ok(o.dead.length > 0 && o.dead.every((s) => !s.ok), `a read while no agent ran succeeded: ${o.line}`);
+        const allowed = how === 'SIGTERM' ? ['ENOENT', 'EACCES'] : ['ENOENT', 'ENOTCONN', 'ECONNABORTED'];
+        for (const e of errnos(o.gap)) assert.ok(allowed.includes(e), `unexpected error ${e} during the ${how} restart: ${o.line}`);
+        if (how === 'SIGTERM') assert.ok(errnos(o.dead).includes('ENOENT'), o.line);
+        assert.ok(await consumers.find((x) => x.label === o.label)!.c.running(), 'the container keeps running');
+      }
+      if (late) {
+        await waitReaderOk(late, sha(v));
+        t.diagnostic(`[${how}] a container started with the anchor while no agent ran: ${timeline(await late.samples(), (await late.samples())[0].t, sha(v))}`);
+      }
+
+      // The plain consumer: the measured limitation (README.md), no recovery, ENOTCONN for good.
+      assert.ok(!plain.recovered, `the plain -v container recovered after the ${how} restart — the known limitation is gone: update this test and README.md. ${plain.line}`);
+      assert.ok(plain.settled.length >= 10, `${plain.settled.length} samples after the restart`);
+      assert.deepEqual(errnos(plain.settled), ['ENOTCONN'], plain.line);
+      assert.ok(plain.dead.length > 0 && plain.dead.every((s) => !s.ok), `a read while the agent was away succeeded: ${plain.line}`);
+      for (const e of errnos(plain.gap)) assert.ok(['ENOTCONN', 'ECONNABORTED'].includes(e), `unexpected error during the restart: ${plain.line}`);
+      // A container started after the restart reads the secret; `docker restart` (a new bind) fixes the old one.
       const fresh = await docker!.runOnce(['--network', 'none', ...plainArgs], 'sha256sum /run/secrets/pw');
       assert.equal(fresh.code, 0, fresh.stderr);
       assert.ok(fresh.stdout.toString().startsWith(sha(v)), 'a new container reads the secret');
-      // Same directory, same name: only `docker restart` (a new bind mount) brings the old container back.
       const tRestart = uptime();
-      await docker!.cliOk(['restart', '--time', '0', name]);
-      await waitReaderOk(c, sha(v), tRestart);
-      t.diagnostic(`KNOWN LIMITATION [${how}]: a container that bind-mounted a task directory before an agent restart reads ENOTCONN ("Transport endpoint is not connected") for good; \`docker restart\` of the container (or a new container) fixes it`);
-      await docker!.remove(name);
+      await docker!.cliOk(['restart', '--time', '0', `c3-plain-${k}`]);
+      await waitReaderOk(consumers[2].c, sha(v), tRestart);
+      t.diagnostic(`KNOWN LIMITATION [${how}]: a container that bound <mount>/<task> before an agent restart reads ENOTCONN for good; \`docker restart\` fixes it. Bound to the anchor instead: reads failed for ${anchor.outageS?.toFixed(2)} s, then recovered by itself`);
+      await docker!.remove(...names.splice(0));
     }
+
+    // Revocation through the anchor: service rm detaches it; the running container reads ENOENT.
+    const c = await startReader(docker!, 'c3-anchor-rm', anchorArgs, '/run/hush/secrets/pw');
+    names.push(c.name);
+    await waitReaderOk(c, sha(v));
+    await hushOk(['service', 'rm', 'rst'], { env });
+    const tRm = uptime();
+    await sleep(1500);
+    const afterRm = after_(await c.samples(), tRm + 0.5);
+    assert.ok(afterRm.length >= 5 && afterRm.every((s) => !s.ok && s.errno === 'ENOENT'), `after service rm: ${timeline(await c.samples(), tRm, sha(v))}`);
   } finally {
     await hush(['service', 'rm', 'rst'], { env });
-  }
-});
-
-test('mount propagation experiment (not product behaviour): with the agent mounted under a shared parent, which running consumers survive an agent restart', { timeout: 120_000 }, async (t) => {
-  if (skipped(t)) return;
-  const env = m!.env;
-  await sharedSelfBind(PARENT);
-  await sharedSelfBind(ANCHORS);
-  R = await startAgent({ managerPort: mgr!.port!, token: m!.workerToken, stateDir: join(ROOT, 'r-state'), mount: R_MOUNT, hostname: 'node-r' });
-  const v = value();
-  await createSecret('c4-pw', v);
-  await hushOk(['service', 'create', '--name', 'prop', '--secret', 'source=c4-pw,target=pw', '--constraint', 'node.hostname==node-r'], { env });
-  const task = 'prop.1';
-  const probe = join(R_MOUNT, task, 'pw');
-  // What an agent with per-task anchors would do: ANCHORS/<task>/secrets bind-mounts <mount>/<task>;
-  // on stop it detaches that bind, on start it detaches a stale one and binds the new mount.
-  const anchor = join(ANCHORS, task, 'secrets');
-  const unbindAnchor = async () => { await run('umount', ['-l', anchor]); };
-  const rebindAnchor = async () => {
-    for (let i = 0; i < 4 && mountsUnder(anchor).length > 0; i++) await unbindAnchor();
-    await bind(join(R_MOUNT, task), anchor);
-  };
-  try {
-    await waitHostFile(probe, sha(v));
-    mkdirSync(anchor, { recursive: true });
-    await bind(join(R_MOUNT, task), anchor);
-
-    const layouts: Array<{ key: string; label: string; args: string[]; file: string; anchored?: boolean; survives: boolean }> = [
-      { key: 'plain', label: '-v <mount>/<task>:/run/secrets:ro (today\'s recommendation)', args: ['-v', `${R_MOUNT}/${task}:/run/secrets:ro`], file: '/run/secrets/pw', survives: false },
-      { key: 'task-rslave', label: '-v <mount>/<task>:/run/secrets:ro,rslave', args: ['-v', `${R_MOUNT}/${task}:/run/secrets:ro,rslave`], file: '/run/secrets/pw', survives: false },
-      { key: 'mount-plain', label: '-v <mount>:/hush:ro (whole mount, no propagation)', args: ['-v', `${R_MOUNT}:/hush:ro`], file: `/hush/${task}/pw`, survives: false },
-      { key: 'parent-rslave', label: '--mount type=bind,source=<parent>,target=/hush,readonly,bind-propagation=rslave', args: ['--mount', `type=bind,source=${PARENT},target=/hush,readonly,bind-propagation=rslave`], file: `/hush/secrets/${task}/pw`, survives: true },
-      { key: 'parent-v-rslave', label: '-v <parent>:/hush:ro,rslave', args: ['-v', `${PARENT}:/hush:ro,rslave`], file: `/hush/secrets/${task}/pw`, survives: true },
-      { key: 'anchor-rslave', label: '--mount type=bind,source=<anchors>/<task>,target=/run/hush,readonly,bind-propagation=rslave (per-task anchor, re-bound)', args: ['--mount', `type=bind,source=${ANCHORS}/${task},target=/run/hush,readonly,bind-propagation=rslave`], file: '/run/hush/secrets/pw', anchored: true, survives: true },
-    ];
-    const summary: string[] = [];
-    for (const how of ['SIGTERM', 'kill -9'] as const) {
-      const consumers: Consumer[] = [];
-      for (const l of layouts) {
-        const name = `c4-${l.key}-${how === 'SIGTERM' ? 'term' : 'kill'}`;
-        consumers.push({ label: l.label, c: await startReader(docker!, name, l.args, l.file), anchored: l.anchored });
-      }
-      const { agent, outcomes } = await restartAndObserve(t, R, 'node-r', how, consumers, sha(v), probe, {
-        // SIGTERM: the agent would detach its anchors as it stops; kill -9: they stay until the next start.
-        afterStop: how === 'SIGTERM' ? unbindAnchor : undefined,
-        afterStart: rebindAnchor,
-      });
-      R = agent;
-      for (const [i, l] of layouts.entries()) {
-        const o = outcomes[i];
-        summary.push(o.line);
-        if (l.survives) {
-          assert.ok(o.recovered, `expected ${l.label} to recover after ${how}: ${o.line}`);
-          assert.ok(o.recoveryS !== undefined && o.recoveryS < 1.5, `slow recovery: ${o.line}`);
-        } else {
-          assert.ok(!o.recovered, `expected ${l.label} not to recover after ${how} (as measured when this test was written): ${o.line}`);
-          assert.deepEqual(errnos(o.settled), ['ENOTCONN'], o.line);
-        }
-        // Consumers that follow the propagation see the empty directory under the mount while the agent
-        // is away (ENOENT), or the dead connection until it is detached (ENOTCONN): errors, never stale bytes.
-        assert.ok(o.gap.every((s) => !s.ok || s.sha256 === sha(v)), o.line);
-      }
-      await docker!.remove(...consumers.map((k) => k.c.name));
-    }
-    t.diagnostic('SUMMARY (a restart = stop, 0.5 s, start, wait for the first COMPLETE):');
-    for (const l of summary) t.diagnostic(`  ${l.replace(/; timeline.*$/, '')}`);
-  } finally {
-    await hush(['service', 'rm', 'prop'], { env });
-    await unbindAnchor();
-    await R?.stop();
+    await docker!.remove(...names);
   }
 });

@@ -2,7 +2,7 @@
 // serves a demo secret, stops everything on Ctrl-C, and works when run twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,17 @@ function mounted(path: string): boolean {
   return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === path);
 }
 
+/** Mount points at or below `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((p): p is string => !!p && (p === dir || p.startsWith(dir + '/')))
+    .sort((a, b) => b.length - a.length);
+}
+
 async function runOnce(root: string, port: number): Promise<{ output: string; secret: string }> {
   const mount = join(root, 'mnt');
-  const proc = spawn('bash', [join(REPO_ROOT, 'scripts', 'quickstart.sh'), '--mount', mount, '--state', join(root, 'state'), '--port', String(port)], {
+  // Never the default /run/hush: the anchors of a real agent on this machine must not be touched.
+  const anchors = join(root, 'anchors');
+  const proc = spawn('bash', [join(REPO_ROOT, 'scripts', 'quickstart.sh'), '--mount', mount, '--anchors', anchors, '--state', join(root, 'state'), '--port', String(port)], {
     env: { ...process.env, HUSH_QUICKSTART_SKIP_SETUP: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -29,12 +37,15 @@ async function runOnce(root: string, port: number): Promise<{ output: string; se
     }
     // Read as a separate process would.
     const secret = execFileSync('cat', [join(mount, 'demo', 'demo_password')], { encoding: 'utf8' });
+    assert.match(output, /\[hush\] anchor for containers: /);
+    assert.equal(execFileSync('cat', [join(anchors, 'demo.1', 'secrets', 'demo_password')], { encoding: 'utf8' }), secret, 'the anchor serves the same file');
     // Ctrl-C: SIGINT to the whole foreground process group.
     process.kill(-proc.pid!, 'SIGINT');
     const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
     assert.equal(code, 0, `quickstart did not stop cleanly on Ctrl-C:\n${output}`);
     assert.match(output, /\[hush\] stopped: agent and manager gone/);
     assert.equal(mounted(mount), false, 'the mount is gone');
+    assert.deepEqual(mountsUnder(anchors), [anchors], 'the anchor binds are gone; the anchor directory stays a mount point');
     const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(join(root, 'state')) && !l.includes('ps -eo'));
     assert.deepEqual(left, [], 'no hush process of this quickstart is left');
     return { output, secret };
@@ -56,6 +67,9 @@ test('quickstart serves a demo secret, stops cleanly on Ctrl-C, and runs twice i
     assert.equal(second.secret, first.secret, 'the second run serves the same cluster\'s secret');
     t.diagnostic('two runs: ready, secret read through the mount, Ctrl-C left no mount and no process');
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    for (let i = 0; i < 4 && mountsUnder(root).length > 0; i++) {
+      for (const p of mountsUnder(root)) spawnSync('umount', ['-l', p], { timeout: 5000, stdio: 'ignore' });
+    }
+    if (mountsUnder(root).length === 0) rmSync(root, { recursive: true, force: true });
   }
 });

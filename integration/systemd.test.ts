@@ -6,8 +6,10 @@
 // natively over $NOTIFY_SOCKET once the first COMPLETE is served), and only then the legacy app, which
 // must read its password from /run/secrets/legacy/password at its first attempt. `hush service rm
 // legacy` must then make the file vanish for the running app. Along the way: the agent's capabilities,
-// its mount namespace (the host's: its mount must reach other units), readiness held back while no
-// manager answers, a clean stop, and the manager's sandbox.
+// its mount namespace (the host's: its mount must reach other units), the per-task anchors in /run/hush
+// (a consumer bound to one with rslave, as Docker does, reads again after a SIGKILL + Restart= and after
+// a `systemctl restart`), readiness held back while no manager answers, a clean stop, and the manager's
+// sandbox.
 //
 // If this machine cannot run the tier (not root, no /dev/fuse, no mirror for debootstrap, nspawn
 // cannot boot), the test is SKIPPED with the reason, printed loudly: the suite's summary counts it.
@@ -107,10 +109,17 @@ test('systemd units under a real systemd (nspawn): readiness, a legacy unit read
     check('agent: the join token is not on its command line', res.AGENT_TOKEN_IN_CMDLINE === '0');
     check('the FUSE mount at /run/secrets is visible to PID 1', Number(res.HOST_SEES_FUSE) >= 1);
 
+    // Per-task anchors (default /run/hush): the unit creates the directory, makes it its own shared peer
+    // group, and binds legacy.1 read-only in it, visible to PID 1; 0755 despite UMask=0077.
+    check(`/run/hush is a shared mount point (${res.ANCHOR_DIR_PROPAGATION})`, /^shared:\d+$/.test(res.ANCHOR_DIR_PROPAGATION ?? ''));
+    check(`/run/hush/legacy.1/secrets binds the task directory read-only (${res.ANCHOR_BIND})`, /^\/legacy\.1 ro,\S* fuse$/.test(res.ANCHOR_BIND ?? ''));
+    check('the anchor serves the file', res.ANCHOR_SHA === expectedSha);
+    check(`anchor directories are 0755 (${res.ANCHOR_MODES})`, (res.ANCHOR_MODES ?? '').trim() === '755 755');
+
     // B, the node's agent restarted while the node is still ready: `systemctl start legacy-app` alone
     // started the agent, waited for READY=1 (sent with the node's task in it), then started the app,
     // which read the right value at its first and only attempt.
-    const tasksAtReady = (phase: string) => Number(/^serving (\d+) task\(s\) at \/run\/secrets$/.exec(res[`${phase}_READY_STATUS`] ?? '')?.[1] ?? NaN);
+    const tasksAtReady = (phase: string) => Number(/^serving (\d+) task\(s\) at \/run\/secrets, anchored in \/run\/hush$/.exec(res[`${phase}_READY_STATUS`] ?? '')?.[1] ?? NaN);
     const readAtFirstAttempt = (phase: string) => (res[`${phase}_LEGACY_LOG1`] ?? '').startsWith('LEGACY STARTED') && res[`${phase}_LEGACY_LOG1`].includes(`sha256=${expectedSha}`);
     check(`B: agent STATUS= at READY names the node's task (${res.B_READY_STATUS})`, tasksAtReady('B') === 1);
     check('B: legacy started after the agent became active', Number(res.B_LEGACY_STARTED_AT) >= Number(res.B_AGENT_READY_AT) && Number(res.B_AGENT_READY_AT) > 0);
@@ -139,6 +148,12 @@ test('systemd units under a real systemd (nspawn): readiness, a legacy unit read
     check('D: the dead mount was detached after the crash', res.D_DETACHED_AFTER_CRASH === '0');
     check(`D: restarted by systemd (NRestarts=${res.D_NRESTARTS})`, res.D_RESTARTED === '0');
     check('D: the file is back after the restart', res.D_FILE_BACK === '0');
+    // A consumer bound to the anchor with rslave (as Docker does for bind-propagation=rslave) reads
+    // again after the crash + Restart=, and after a `systemctl restart`, without being touched.
+    check('D: the consumer read the file before the crash', res.D_CONSUMER_BEFORE === expectedSha);
+    check(`D: the consumer reads again after the crash and restart (${res.D_CONSUMER_AFTER_CRASH})`, res.D_CONSUMER_BACK === '0' && res.D_CONSUMER_AFTER_CRASH === expectedSha);
+    check(`D: the consumer reads again after systemctl restart (${res.D_CONSUMER_AFTER_RESTART})`, res.D_CONSUMER_BACK_RESTART === '0' && res.D_CONSUMER_AFTER_RESTART === expectedSha);
+    check(`D: one anchor bind after the restarts (${res.D_ANCHOR_BINDS})`, res.D_ANCHOR_BINDS === '1');
 
     // MemorySwapMax=0 is enforced only where the memory controller is on cgroup v2.
     if (res.AGENT_SWAP_MAX_CGROUP !== undefined) check(`memory.swap.max of the agent's cgroup (${res.AGENT_SWAP_MAX_CGROUP})`, res.AGENT_SWAP_MAX_CGROUP === '0');
@@ -151,6 +166,7 @@ test('systemd units under a real systemd (nspawn): readiness, a legacy unit read
     // Stop: clean (no SIGKILL), mount gone, nothing left in the cgroup (the auto_unmount helper included).
     check(`agent stop result success (${res.AGENT_STOP_RESULT})`, res.AGENT_STOP_RESULT === 'success' && res.AGENT_AFTER_STOP === 'inactive');
     check('no FUSE mount at /run/secrets after stop', res.FUSE_AFTER_STOP === '0');
+    check('no anchor bind left under /run/hush after stop', res.ANCHORS_AFTER_STOP === '0');
     check(`nothing left in the agent's cgroup (${res.AGENT_PROCS_AFTER_STOP})`, (res.AGENT_PROCS_AFTER_STOP ?? '').trim() === '');
     check('no SIGKILL at stop', res.AGENT_STOP_LOG === '0');
 
@@ -160,6 +176,8 @@ test('systemd units under a real systemd (nspawn): readiness, a legacy unit read
       log(`probe, agent with ProtectSystem=strict/PrivateTmp/MountFlags=shared: own mount ns=${res.PROBE_AGENT_OWN_MNT_NS}, agent sees its FUSE mount=${res.PROBE_AGENT_SEES_FUSE}, PID 1 sees it=${res.PROBE_HOST_SEES_FUSE}, PID 1 reads the file=${res.PROBE_HOST_READS}`);
       check('probe: the sandboxed agent mounted (in its own namespace)', res.PROBE_AGENT_OWN_MNT_NS === '1' && Number(res.PROBE_AGENT_SEES_FUSE) >= 1);
       check('probe: that mount does not reach the host namespace (why the agent unit has no mount namespace)', res.PROBE_HOST_SEES_FUSE === '0' && res.PROBE_HOST_READS === '0');
+      log(`probe: the sandboxed agent's anchor bind: seen by the agent=${res.PROBE_AGENT_SEES_ANCHOR}, by PID 1=${res.PROBE_HOST_SEES_ANCHOR}`);
+      check('probe: nor do its anchors (containers started by a dockerd in the host namespace would never see them)', Number(res.PROBE_AGENT_SEES_ANCHOR) >= 1 && res.PROBE_HOST_SEES_ANCHOR === '0');
     }
     if (res.PROBE_NOCAP_START_RC !== undefined) {
       log(`probe, agent without CAP_SYS_ADMIN: start exit ${res.PROBE_NOCAP_START_RC}: ${res.PROBE_NOCAP_ERROR}`);

@@ -2,23 +2,26 @@
 # hush's main job on a fresh machine (README.md), as root: installs what is missing,
 # builds, initialises a single-node cluster on the embedded SQLite store (or reuses
 # the one from a previous run), starts a manager and an agent serving the secrets
-# at /run/secrets (or --mount DIR), creates a demo secret and service, and stays in
-# the foreground. Ctrl-C stops everything cleanly: the mount and the processes go.
+# at /run/secrets (or --mount DIR), with per-task anchors for containers in /run/hush
+# (or --anchors DIR), creates a demo secret and service, and stays in the foreground.
+# Ctrl-C stops everything cleanly: the mount, the anchor binds and the processes go.
 #
-#   bash scripts/quickstart.sh [--mount DIR] [--state DIR] [--port N]
+#   bash scripts/quickstart.sh [--mount DIR] [--anchors DIR] [--state DIR] [--port N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 MOUNT=/run/secrets
+ANCHORS=/run/hush
 STATE=/var/lib/hush
 PORT=4242
 while [ $# -gt 0 ]; do
   case "$1" in
     --mount) MOUNT=$2; shift 2 ;;
+    --anchors) ANCHORS=$2; shift 2 ;;
     --state) STATE=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quickstart: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -63,6 +66,11 @@ stop() {
     say "warning: $MOUNT is still mounted"
     exit 1
   fi
+  anc=$(realpath -m "$ANCHORS")
+  if grep -qs " $anc/[^ ]* fuse" /proc/mounts; then
+    say "warning: anchors are still bound under $ANCHORS"
+    exit 1
+  fi
   say "stopped: agent and manager gone, $MOUNT unmounted"
   exit "$code"
 }
@@ -93,7 +101,7 @@ wait_for 20 "the manager" hush manager status
 say "starting the agent, serving $MOUNT (log: $LOGS/agent.log)"
 token=$(hush join-token worker -q)
 hush agent run --manager "127.0.0.1:$PORT" --token "$token" --state-dir "$AGENT_STATE" \
-  --mount "$MOUNT" --hostname "$(hostname)" >>"$LOGS/agent.log" 2>&1 &
+  --mount "$MOUNT" --anchors "$ANCHORS" --hostname "$(hostname)" >>"$LOGS/agent.log" 2>&1 &
 agent_pid=$!
 wait_for 20 "the agent to join" hush agent status --state-dir "$AGENT_STATE"
 
@@ -106,6 +114,8 @@ if ! hush service inspect demo >/dev/null 2>&1; then
   hush service create --name demo --secret demo_password >/dev/null
 fi
 wait_for 20 "the demo secret on $MOUNT" test -r "$MOUNT/demo/demo_password"
+wait_for 10 "the demo task's anchor in $ANCHORS" test -r "$ANCHORS/demo.1/secrets/demo_password"
+say "anchor for containers: $ANCHORS/demo.1 (--mount type=bind,source=$ANCHORS/demo.1,target=/run/hush,readonly,bind-propagation=rslave)"
 say "ready: $MOUNT/demo/demo_password is served from the agent's memory"
 
 cat <<MSG

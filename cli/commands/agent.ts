@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AGENT_STATUS_SOCKET, type AgentStatus } from '../../agent/status.js';
 import { parseJoinToken } from '../../common/join-token.js';
 import { CliError } from '../client.js';
-import { DEFAULT_AGENT_STATE_DIR, DEFAULT_MOUNT } from '../../common/defaults.js';
+import { DEFAULT_AGENT_STATE_DIR, DEFAULT_ANCHORS, DEFAULT_MOUNT } from '../../common/defaults.js';
 import { parseHostPort, parseLabels } from '../input.js';
 import { ago, table } from '../output.js';
 import { action, collect } from './common.js';
@@ -37,9 +37,11 @@ export function agentCommands(program: Command): void {
     .option('--token <token>', 'join token, first start only (default: $HUSH_TOKEN; the environment keeps it out of the process list)')
     .option('--state-dir <dir>', `where the node identity is kept (default: $HUSH_AGENT_STATE_DIR or ${DEFAULT_AGENT_STATE_DIR})`)
     .option('--mount <dir>', `mount point of the secrets (default: $HUSH_MOUNT or ${DEFAULT_MOUNT})`)
+    .option('--anchors <dir>', `per-task propagation anchors for containers: <dir>/<task>/secrets binds <mount>/<task> (default: $HUSH_ANCHORS or ${DEFAULT_ANCHORS}; HUSH_ANCHORS=none disables)`)
+    .option('--no-anchors', 'no propagation anchors (containers that bind a task directory break on an agent restart)')
     .option('--hostname <name>', 'hostname recorded for this node (default: this machine\'s)')
     .option('-l, --label <key=value>', 'node label (repeatable; first start only)', collect, [])
-    .action(action(async (_cmd, opts: { manager?: string; token?: string; stateDir?: string; mount?: string; hostname?: string; label: string[] }) => {
+    .action(action(async (_cmd, opts: { manager?: string; token?: string; stateDir?: string; mount?: string; anchors?: string | false; hostname?: string; label: string[] }) => {
       // The environment is how hush-agent.service (systemd/) configures the agent: /etc/hush/agent.env.
       const managerList = opts.manager ?? process.env.HUSH_MANAGERS;
       if (!managerList?.trim()) throw new CliError('no manager address: give --manager HOST:PORT[,...] or set HUSH_MANAGERS');
@@ -48,10 +50,15 @@ export function agentCommands(program: Command): void {
       if (token) parseJoinToken(token);
       const mount = opts.mount ?? (process.env.HUSH_MOUNT || DEFAULT_MOUNT);
       if (!mount.startsWith('/')) throw new CliError(`--mount must be an absolute path (got ${JSON.stringify(mount)})`);
+      const envAnchors = process.env.HUSH_ANCHORS?.trim();
+      const anchorsOpt = opts.anchors ?? (envAnchors === 'none' ? false : envAnchors || DEFAULT_ANCHORS);
+      if (anchorsOpt !== false && !anchorsOpt.startsWith('/')) throw new CliError(`--anchors must be an absolute path (got ${JSON.stringify(anchorsOpt)})`);
+      const anchors = anchorsOpt === false ? undefined : anchorsOpt.replace(/\/+$/, '') || '/';
+      if (anchors === '/') throw new CliError('--anchors cannot be /');
       // Loaded here: it brings the FUSE binding, which no other command needs.
       const { runAgent } = await import('../../agent/agent.js');
       await runAgent({
-        managers, token, stateDir: stateDirOf(opts), mount: mount.replace(/\/+$/, '') || '/',
+        managers, token, stateDir: stateDirOf(opts), mount: mount.replace(/\/+$/, '') || '/', anchors,
         hostname: opts.hostname, labels: parseLabels(opts.label),
       });
     }));
@@ -67,8 +74,13 @@ export function agentCommands(program: Command): void {
       console.log(`Managers:    ${s.managers.join(', ')}`);
       console.log(`Connection:  ${s.connection.state}${s.connection.manager ? ` to ${s.connection.manager}` : ''} since ${ago(s.connection.since)}${s.connection.lastError && s.connection.state !== 'connected' ? ` (${s.connection.lastError})` : ''}`);
       console.log(`Certificate: valid until ${s.certNotAfter}`);
-      console.log(`Mount:       ${s.mount}\n`);
+      console.log(`Mount:       ${s.mount}`);
+      console.log(`Anchors:     ${s.anchors ? `${s.anchors} (containers: --mount type=bind,source=${s.anchors}/<task>,target=/run/hush,readonly,bind-propagation=rslave)` : 'off'}\n`);
       const rows = s.tasks.flatMap((t) => t.files.map((f) => [t.name, f.path, `${f.secret}@${f.version}`, `${f.uid}:${f.gid}`, f.mode]));
       console.log(rows.length ? table(['TASK', 'PATH', 'SECRET', 'OWNER', 'MODE'], rows) : 'No tasks assigned to this node.');
+      if (s.anchors && s.tasks.length) {
+        console.log('');
+        console.log(table(['TASK', 'ANCHOR (bind-mount source)', 'FILES'], s.tasks.map((t) => [t.name, t.anchor ?? '(not bound)', t.anchor ? `${t.anchor}/secrets/` : '-'])));
+      }
     }));
 }

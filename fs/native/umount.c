@@ -6,6 +6,14 @@
 //    after the daemon dies and accesses hang), and on every socket that lacks it (libfuse2's
 //    auto_unmount control socket to its fusermount helper is one: a child holding it would delay
 //    the auto-unmount; Node's own sockets are already close-on-exec). Returns how many it marked.
+//  - bindMount(source, target, readonly): mount(source, target, NULL, MS_BIND, NULL), then (readonly)
+//    a bind remount MS_RDONLY|MS_NOSUID|MS_NODEV of the new mount (undone if that remount fails). ASYNC:
+//    it runs on a libuv threadpool thread and returns a Promise. The agent binds paths of its OWN FUSE
+//    mount: resolving <mount>/<task> sends FUSE LOOKUP/GETATTR requests that only this process's JS
+//    thread answers, so the syscall must never run on the JS thread (it would deadlock);
+//  - detachUnmountAsync(path): detachUnmount on a threadpool thread (a Promise), for the same reason;
+//  - setPropagation(path, 'private' | 'shared' | 'slave'): mount(NULL, path, NULL, MS_PRIVATE / MS_SHARED /
+//    MS_SLAVE, NULL) on an existing mount point (the anchor directory: never a path of the FUSE mount);
 //  - sdNotify(socket, message): sd_notify(3) without libsystemd and without exec (systemd-notify is a
 //    child process): one datagram to the AF_UNIX socket named by $NOTIFY_SOCKET ('@' = abstract).
 //    The kernel attaches this process's credentials, which is how systemd (NotifyAccess=main) tells
@@ -20,6 +28,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <stddef.h>
 #include <sys/mount.h>
@@ -27,10 +36,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
+static napi_value errno_error(napi_env env, const char *what, int err) {
   const char *name = strerrorname_np(err);
   if (name == NULL) name = "EUNKNOWN";
-  char msg[256];
+  char msg[4400];
   snprintf(msg, sizeof msg, "%s: %s (%s)", what, name, strerror(err));
   napi_value code, message, error, num;
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
@@ -38,7 +47,11 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   napi_create_error(env, code, message, &error);
   napi_create_int32(env, -err, &num);
   napi_set_named_property(env, error, "errno", num);
-  napi_throw(env, error);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  napi_throw(env, errno_error(env, what, err));
   return NULL;
 }
 
@@ -179,6 +192,185 @@ static napi_value sd_notify_send(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- mount operations off the JS thread (napi async work on the libuv threadpool) ---- */
+
+enum mount_op { OP_BIND, OP_DETACH };
+
+struct mount_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  enum mount_op op;
+  int readonly;
+  char *source;
+  char *target;
+  int err;           /* errno of the failed call; 0 on success */
+  char what[8320];   /* which call failed, with its paths */
+};
+
+static void mount_work_execute(napi_env env, void *data) {
+  (void) env;
+  struct mount_work *w = data;
+  if (w->op == OP_DETACH) {
+    if (umount2(w->target, MNT_DETACH | UMOUNT_NOFOLLOW) != 0) {
+      w->err = errno;
+      snprintf(w->what, sizeof w->what, "umount2 %s", w->target);
+    }
+    return;
+  }
+  if (mount(w->source, w->target, NULL, MS_BIND, NULL) != 0) {
+    w->err = errno;
+    snprintf(w->what, sizeof w->what, "mount --bind %s %s", w->source, w->target);
+    return;
+  }
+  if (!w->readonly) return;
+  /* Per-mount flags of the new bind (a bind remount changes only this mount, not the file system). */
+  if (mount(NULL, w->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0) {
+    w->err = errno;
+    snprintf(w->what, sizeof w->what, "mount -o remount,bind,ro %s", w->target);
+    /* Never leave a bind that could be writable. */
+    umount2(w->target, MNT_DETACH | UMOUNT_NOFOLLOW);
+  }
+}
+
+static void mount_work_complete(napi_env env, napi_status status, void *data) {
+  struct mount_work *w = data;
+  if (status != napi_ok && w->err == 0) {
+    w->err = ECANCELED;
+    snprintf(w->what, sizeof w->what, "mount work");
+  }
+  if (w->err != 0) {
+    napi_reject_deferred(env, w->deferred, errno_error(env, w->what, w->err));
+  } else {
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    napi_resolve_deferred(env, w->deferred, undef);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w->source);
+  free(w->target);
+  free(w);
+}
+
+/* Queues `w` (owning its strings) and returns its promise; frees it and returns NULL on failure. */
+static napi_value queue_mount_work(napi_env env, struct mount_work *w, const char *name) {
+  napi_value promise, resource_name;
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok) goto fail;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  if (napi_create_async_work(env, NULL, resource_name, mount_work_execute, mount_work_complete, w, &w->work) != napi_ok) goto fail_promise;
+  if (napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    goto fail_promise;
+  }
+  return promise;
+fail_promise:
+  {
+    napi_value err;
+    napi_value msg;
+    napi_create_string_utf8(env, "cannot queue the mount work", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, w->deferred, err);
+    free(w->source);
+    free(w->target);
+    free(w);
+    return promise;
+  }
+fail:
+  free(w->source);
+  free(w->target);
+  free(w);
+  napi_throw_error(env, NULL, "cannot create a promise");
+  return NULL;
+}
+
+static napi_value bind_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "bindMount(source, target, readonly?): two paths expected");
+    return NULL;
+  }
+  bool readonly = false;
+  if (argc >= 3) {
+    napi_valuetype type = napi_undefined;
+    napi_typeof(env, argv[2], &type);
+    if (type == napi_boolean) napi_get_value_bool(env, argv[2], &readonly);
+    else if (type != napi_undefined) {
+      napi_throw_type_error(env, NULL, "bindMount: readonly must be a boolean");
+      return NULL;
+    }
+  }
+  char *source = string_arg(env, argv[0], 4096, "bindMount: source must be a path of 1 to 4095 bytes without NUL");
+  if (source == NULL) return NULL;
+  char *target = string_arg(env, argv[1], 4096, "bindMount: target must be a path of 1 to 4095 bytes without NUL");
+  if (target == NULL) {
+    free(source);
+    return NULL;
+  }
+  struct mount_work *w = calloc(1, sizeof *w);
+  if (w == NULL) {
+    free(source);
+    free(target);
+    return throw_errno(env, "bindMount", ENOMEM);
+  }
+  w->op = OP_BIND;
+  w->readonly = readonly;
+  w->source = source;
+  w->target = target;
+  return queue_mount_work(env, w, "hush:bindMount");
+}
+
+static napi_value detach_unmount_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "detachUnmountAsync(path): a path expected");
+    return NULL;
+  }
+  char *target = string_arg(env, argv[0], 4096, "detachUnmountAsync: path must be 1 to 4095 bytes without NUL");
+  if (target == NULL) return NULL;
+  struct mount_work *w = calloc(1, sizeof *w);
+  if (w == NULL) {
+    free(target);
+    return throw_errno(env, "detachUnmountAsync", ENOMEM);
+  }
+  w->op = OP_DETACH;
+  w->target = target;
+  return queue_mount_work(env, w, "hush:detachUnmount");
+}
+
+static napi_value set_propagation(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "setPropagation(path, 'private' | 'shared' | 'slave'): two strings expected");
+    return NULL;
+  }
+  char *kind = string_arg(env, argv[1], 16, "setPropagation: kind must be 'private', 'shared' or 'slave'");
+  if (kind == NULL) return NULL;
+  unsigned long flag;
+  if (strcmp(kind, "private") == 0) flag = MS_PRIVATE;
+  else if (strcmp(kind, "shared") == 0) flag = MS_SHARED;
+  else if (strcmp(kind, "slave") == 0) flag = MS_SLAVE;
+  else {
+    free(kind);
+    napi_throw_type_error(env, NULL, "setPropagation: kind must be 'private', 'shared' or 'slave'");
+    return NULL;
+  }
+  free(kind);
+  char *path = string_arg(env, argv[0], 4096, "setPropagation: path must be 1 to 4095 bytes without NUL");
+  if (path == NULL) return NULL;
+  int res = mount(NULL, path, NULL, flag, NULL);
+  int err = errno;
+  char what[4200];
+  snprintf(what, sizeof what, "mount --make-%s %s", flag == MS_PRIVATE ? "private" : flag == MS_SHARED ? "shared" : "slave", path);
+  free(path);
+  if (res != 0) return throw_errno(env, what, err);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "detachUnmount", NAPI_AUTO_LENGTH, detach_unmount, NULL, &fn);
@@ -187,5 +379,11 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "cloexecFuseFds", fn);
   napi_create_function(env, "sdNotify", NAPI_AUTO_LENGTH, sd_notify_send, NULL, &fn);
   napi_set_named_property(env, exports, "sdNotify", fn);
+  napi_create_function(env, "bindMount", NAPI_AUTO_LENGTH, bind_mount, NULL, &fn);
+  napi_set_named_property(env, exports, "bindMount", fn);
+  napi_create_function(env, "detachUnmountAsync", NAPI_AUTO_LENGTH, detach_unmount_async, NULL, &fn);
+  napi_set_named_property(env, exports, "detachUnmountAsync", fn);
+  napi_create_function(env, "setPropagation", NAPI_AUTO_LENGTH, set_propagation, NULL, &fn);
+  napi_set_named_property(env, exports, "setPropagation", fn);
   return exports;
 }

@@ -22,6 +22,13 @@ export interface StartAgentOptions {
   token?: string;
   stateDir: string;
   mount: string;
+  /**
+   * The agent's anchor directory (--anchors); default: --no-anchors. Never the product default
+   * /run/hush: test agents must not touch (or detach) the anchors of a real agent on this machine.
+   * The directory stays a mount point after the agent stops (by design): cleanUpAgents() and the exit
+   * handler detach it and everything below it.
+   */
+  anchors?: string;
   hostname?: string;
   labels?: Record<string, string>;
   /** Extra environment (over a copy of process.env without any HUSH_* variable). */
@@ -70,6 +77,7 @@ export interface RunningAgent {
 
 const agents = new Set<ChildProcess>();
 const mountPoints = new Set<string>();
+const anchorDirs = new Set<string>();
 
 /** The environment of an agent: no HUSH_* variable from the outside. */
 function agentEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -82,6 +90,12 @@ function agentEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent> {
   const ports = Array.isArray(opts.managerPort) ? opts.managerPort : [opts.managerPort];
   const args = [HUSH_BIN, 'agent', 'run', '--manager', ports.map((p) => `127.0.0.1:${p}`).join(','), '--state-dir', opts.stateDir, '--mount', opts.mount];
+  if (opts.anchors) {
+    args.push('--anchors', opts.anchors);
+    anchorDirs.add(resolve(opts.anchors));
+  } else {
+    args.push('--no-anchors');
+  }
   if (opts.token) args.push('--token', opts.token);
   if (opts.hostname) args.push('--hostname', opts.hostname);
   for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
@@ -310,11 +324,24 @@ export async function cleanUpAgents(): Promise<void> {
   agents.clear();
   for (const mp of mountPoints) await ensureUnmounted(mp);
   mountPoints.clear();
+  for (const dir of anchorDirs) await unmountTree(dir);
+  anchorDirs.clear();
+}
+
+/** `umount -l` of every mount at or below `dir` (deepest first), e.g. an agent's anchor directory. */
+export async function unmountTree(dir: string): Promise<void> {
+  const root = await canonical(dir);
+  for (let i = 0; i < 8; i++) {
+    const left = (await allMounts()).map((m) => m.mountPoint).filter((p) => p === root || p.startsWith(root + '/'));
+    if (left.length === 0) return;
+    left.sort((a, b) => b.length - a.length);
+    for (const p of left) await run('umount', ['-l', p], { timeoutMs: 5000 });
+  }
 }
 
 process.once('exit', () => {
   for (const p of agents) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  if (mountPoints.size === 0) return;
+  if (mountPoints.size === 0 && anchorDirs.size === 0) return;
   // Synchronous on purpose (an exit handler cannot wait): this process serves no mount.
   let text = '';
   try {
@@ -322,9 +349,15 @@ process.once('exit', () => {
   } catch {
     return;
   }
-  const mounted = new Set(parseMountinfo(text).map((m) => m.mountPoint));
+  const all = parseMountinfo(text).map((m) => m.mountPoint);
+  const mounted = new Set(all);
   for (const mp of mountPoints) {
     if (mounted.has(mp)) spawnSync('umount', ['-l', mp], { timeout: 5000, stdio: 'ignore' });
+  }
+  for (const dir of anchorDirs) {
+    for (const p of all.filter((m) => m === dir || m.startsWith(dir + '/')).sort((a, b) => b.length - a.length)) {
+      spawnSync('umount', ['-l', p], { timeout: 5000, stdio: 'ignore' });
+    }
   }
 });
 

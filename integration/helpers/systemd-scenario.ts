@@ -172,6 +172,12 @@ res AGENT_TOKEN_IN_CMDLINE "$(tr '\\0' ' ' < /proc/$APID/cmdline | grep -c -- "$
 res AGENT_CHILDREN "$(children_of $APID)"
 res AGENT_CGROUP_PROCS "$(unit_procs hush-agent.service)"
 res HOST_SEES_FUSE "$(awk '$5=="/run/secrets"{print $0}' /proc/1/mountinfo | grep -c ' - fuse')"
+# per-task anchors (default /run/hush): a shared mount point of its own, legacy.1 bound read-only in it
+wait_for 5 test -e /run/hush/legacy.1/secrets/password
+res ANCHOR_DIR_PROPAGATION "$(awk '$5=="/run/hush"{print $7}' /proc/1/mountinfo | tail -1)"
+res ANCHOR_BIND "$(awk '$5=="/run/hush/legacy.1/secrets"{print $4" "$6" "$(NF-2)}' /proc/1/mountinfo | tail -1)"
+res ANCHOR_SHA "$(sha256sum /run/hush/legacy.1/secrets/password 2>&1 | cut -d' ' -f1)"
+res ANCHOR_MODES "$(stat -c %a /run/hush /run/hush/legacy.1 | tr '\n' ' ')"
 res EXPECTED_SHA "$(printf %s "$PASSWORD" | sha256sum | cut -d' ' -f1)"
 res LEGACY "$(prop legacy-app.service ActiveState)"
 
@@ -196,11 +202,23 @@ systemctl reset-failed legacy-app.service 2>/dev/null
 
 step "D: the agent is SIGKILLed: the auto_unmount helper detaches the dead mount, Restart=on-failure brings it back"
 wait_for 10 test -e /run/secrets/legacy/password || fail "D: no file before the crash"
+# A consumer as Docker makes it for --mount type=bind,source=/run/hush/legacy.1,target=...,bind-propagation=rslave
+wait_for 10 test -e /run/hush/legacy.1/secrets/password || fail "D: no anchor before the crash"
+C=/hush-consumer
+mkdir -p $C && mount --rbind /run/hush/legacy.1 $C && mount --make-rslave $C || fail "D: cannot make the consumer bind"
+res D_CONSUMER_BEFORE "$(sha256sum $C/secrets/password 2>&1 | cut -d' ' -f1)"
 systemctl kill --signal=SIGKILL --kill-who=main hush-agent.service
 wait_for 3 sh -c '! awk "\\$5==\\"/run/secrets\\"" /proc/1/mountinfo | grep -q " - fuse"'; res D_DETACHED_AFTER_CRASH $?
 wait_for 20 sh -c '[ "$(systemctl show -p NRestarts --value hush-agent.service)" -ge 1 ] && [ "$(systemctl show -p ActiveState --value hush-agent.service)" = active ]'; res D_RESTARTED $?
 wait_for 10 test -e /run/secrets/legacy/password; res D_FILE_BACK $?
 res D_NRESTARTS "$(prop hush-agent.service NRestarts)"
+wait_for 10 test -e $C/secrets/password; res D_CONSUMER_BACK $?
+res D_CONSUMER_AFTER_CRASH "$(sha256sum $C/secrets/password 2>&1 | cut -d' ' -f1)"
+systemctl restart hush-agent.service
+wait_for 10 test -e $C/secrets/password; res D_CONSUMER_BACK_RESTART $?
+res D_CONSUMER_AFTER_RESTART "$(sha256sum $C/secrets/password 2>&1 | cut -d' ' -f1)"
+res D_ANCHOR_BINDS "$(awk '$5 ~ "^/run/hush/"' /proc/1/mountinfo | grep -c ' - fuse')"
+umount -l $C
 hush service rm legacy > /dev/null 2>&1
 
 step "readiness waits for a manager: restart the agent while the manager is stopped"
@@ -220,13 +238,14 @@ systemctl stop hush-agent.service
 res AGENT_STOP_RESULT "$(prop hush-agent.service Result)"
 res AGENT_AFTER_STOP "$(prop hush-agent.service ActiveState)"
 res FUSE_AFTER_STOP "$(awk '$5=="/run/secrets"' /proc/1/mountinfo | grep -c ' - fuse')"
+res ANCHORS_AFTER_STOP "$(awk '$5 ~ "^/run/hush/"' /proc/1/mountinfo | grep -c ' - fuse')"
 res AGENT_PROCS_AFTER_STOP "$(unit_procs hush-agent.service)"
 res AGENT_STOP_LOG "$(journalctl --no-pager -o cat -u hush-agent.service | tail -n +$((JLINES + 1)) | grep -c -e 'Killing process' -e 'SIGKILL')"
 
 if [ $PROBE_PROPAGATION = 1 ]; then
   step "probe: the same agent with ProtectSystem=strict (a private mount namespace)"
   mkdir -p /run/systemd/system/hush-agent.service.d
-  printf '[Service]\\nProtectSystem=strict\\nReadWritePaths=/var/lib/hush/agent /run/secrets\\nPrivateTmp=yes\\nMountFlags=shared\\n' > /run/systemd/system/hush-agent.service.d/probe.conf
+  printf '[Service]\\nProtectSystem=strict\\nReadWritePaths=/var/lib/hush/agent /run/secrets -/run/hush\\nPrivateTmp=yes\\nMountFlags=shared\\n' > /run/systemd/system/hush-agent.service.d/probe.conf
   systemctl daemon-reload
   hush service create --name legacy --secret source=legacy_pw,target=password > $R/service2.txt 2>&1 || fail "service create (probe): $(tail -1 $R/service2.txt)"
   systemctl start hush-agent.service || fail "systemctl start hush-agent (probe)"
@@ -235,6 +254,8 @@ if [ $PROBE_PROPAGATION = 1 ]; then
   res PROBE_AGENT_SEES_FUSE "$(awk '$5=="/run/secrets"' /proc/$PPID2/mountinfo | grep -c ' - fuse')"
   res PROBE_HOST_SEES_FUSE "$(awk '$5=="/run/secrets"' /proc/1/mountinfo | grep -c ' - fuse')"
   res PROBE_HOST_READS "$( [ -e /run/secrets/legacy/password ] && echo 1 || echo 0)"
+  res PROBE_AGENT_SEES_ANCHOR "$(awk '$5=="/run/hush/legacy.1/secrets"' /proc/$PPID2/mountinfo | grep -c ' - fuse')"
+  res PROBE_HOST_SEES_ANCHOR "$(awk '$5=="/run/hush/legacy.1/secrets"' /proc/1/mountinfo | grep -c ' - fuse')"
   systemctl stop hush-agent.service
 
   step "probe: the agent without CAP_SYS_ADMIN"
