@@ -24,6 +24,8 @@ export interface AgentOptions {
   /** Start node with --expose-gc and a SIGUSR2 handler that collects garbage (for RSS figures). */
   gcOnSignal?: boolean;
   hostname?: string;
+  /** Extra environment for the agent process (e.g. HUSH_FS_ENGINE). */
+  env?: Record<string, string>;
 }
 
 export interface RunningAgent {
@@ -86,9 +88,11 @@ export async function startAgent(manager: RunningManager, opts: AgentOptions = {
     if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
     if (opts.gcOnSignal) nodeArgs.push('--expose-gc', '--import', GC_PRELOAD);
     proc = spawn(process.execPath, [...nodeArgs, CLI, 'agent', 'run', '--manager', `127.0.0.1:${manager.port}`, '--token', token,
-      '--state-dir', stateDir, '--mount', mount, '--hostname', opts.hostname ?? `bench-${process.pid}`], {
+      // --no-anchors: the figures in bench/README.md predate the per-task anchors, and a bench must never
+      // touch the default /run/hush of a real agent on this machine.
+      '--state-dir', stateDir, '--mount', mount, '--no-anchors', '--hostname', opts.hostname ?? `bench-${process.pid}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, HUSH_LOG_LEVEL: 'info' },
+      env: { ...process.env, ...opts.env, HUSH_LOG_LEVEL: 'info' },
     });
     const p = proc;
     await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,9 @@
 //   hush   a real agent process (bench/agent-proc.ts) joined to a real manager, serving the file
 //          at MOUNT/read.1/pw through fuse-native (its mount options: ro, direct_io, zero
 //          entry/attr/negative timeouts, default_permissions, allow_other, auto_unmount)
+//          — "hush (fuse-native)" — and, in the same run, a second manager + agent with
+//          HUSH_FS_ENGINE=native (fs/native-engine.ts: same options, requests answered on libfuse's
+//          threads) — "hush (native)". HUSH_BENCH_READ_ENGINES=fuse-native or =native runs only one.
 //   C      the smallest libfuse2 high-level file system (bench/fuse-c/hello.c) serving the same
 //          layout (/task.1/secret, dir 0500, file 0400, 64 bytes) with the same options,
 //          multi-threaded like fuse-native's fuse_loop_mt — the floor for any libfuse2 daemon
@@ -27,6 +30,16 @@ import {
   type BenchModule, type BenchOptions, type BenchResult, type Figure,
 } from './harness.js';
 import { startManager, type RunningManager } from './manager-proc.js';
+
+type Engine = 'fuse-native' | 'native';
+const ENGINE_ADDON = 'hush_fs_engine.node';
+
+/** The hush engines to measure: HUSH_BENCH_READ_ENGINES (comma-separated), default both. */
+function engines(): Engine[] {
+  const raw = (process.env.HUSH_BENCH_READ_ENGINES ?? 'fuse-native,native').split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of raw) if (e !== 'fuse-native' && e !== 'native') throw new Error(`HUSH_BENCH_READ_ENGINES: unknown engine ${e}`);
+  return [...new Set(raw)] as Engine[];
+}
 
 const TARGET_RATIO = 1.5;
 const SIZE = 64;
@@ -193,36 +206,46 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
     for (const m of mountsUnder(base)) spawnSync('umount', ['-l', m]);
     if (mountsUnder(base).length === 0) rmSync(base, { recursive: true, force: true });
   });
-  let manager: RunningManager | undefined;
-  let agent: RunningAgent | undefined;
+  const nodes: Array<{ engine: Engine; manager: RunningManager; agent?: RunningAgent }> = [];
   let cfs: CFs | undefined;
   let tmpfs: { file: string; stop: () => Promise<void> } | undefined;
   try {
     const { hello, readloop } = build(base);
     log(`built ${hello} and ${readloop} (gcc -O2, pkg-config fuse)`);
 
-    manager = await startManager();
-    agent = await startAgent(manager, { cpuProfDir: opts.cpuProfDir });
-    const control = manager.control();
-    await rpc(control, 'CreateSecret', { name: 'bench-read', data: randomBytes(SIZE), labels: {} });
-    await rpc(control, 'CreateService', { name: 'read', replicas: 1, secrets: [{ secretName: 'bench-read', target: 'pw', uid: 0, gid: 0, mode: 0o400 }] });
-    const hushFile = join(agent.mount, 'read.1', 'pw');
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        if ((await readFile(hushFile)).length === SIZE) break;
-      } catch { /* not delivered yet */ }
-      if (Date.now() > deadline) throw new Error(`${hushFile} not readable after 10 s`);
-      await sleep(10);
+    // One manager + agent per engine (a service's single task lands on one node: separate clusters).
+    const hushSystems: Array<{ name: string; file: string }> = [];
+    for (const engine of engines()) {
+      const manager = await startManager();
+      const node: (typeof nodes)[number] = { engine, manager };
+      nodes.push(node);
+      const agent = await startAgent(manager, { cpuProfDir: opts.cpuProfDir, env: { HUSH_FS_ENGINE: engine } });
+      node.agent = agent;
+      const control = manager.control();
+      await rpc(control, 'CreateSecret', { name: 'bench-read', data: randomBytes(SIZE), labels: {} });
+      await rpc(control, 'CreateService', { name: 'read', replicas: 1, secrets: [{ secretName: 'bench-read', target: 'pw', uid: 0, gid: 0, mode: 0o400 }] });
+      const hushFile = join(agent.mount, 'read.1', 'pw');
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          if ((await readFile(hushFile)).length === SIZE) break;
+        } catch { /* not delivered yet */ }
+        if (Date.now() > deadline) throw new Error(`${hushFile} not readable after 10 s`);
+        await sleep(10);
+      }
+      // Check which engine really serves: only the native one loads its addon.
+      const loaded = (await readFile(`/proc/${agent.pid}/maps`, 'utf8')).includes(ENGINE_ADDON);
+      if (loaded !== (engine === 'native')) throw new Error(`the agent for engine ${engine} ${loaded ? 'loaded' : 'did not load'} ${ENGINE_ADDON}`);
+      log(`hush agent (pid ${agent.pid}, engine ${engine}) serves ${hushFile}`);
+      hushSystems.push({ name: `hush (${engine})`, file: hushFile });
     }
-    log(`hush agent (pid ${agent.pid}) serves ${hushFile}`);
     cfs = await startCFs(hello, base);
     tmpfs = startTmpfs(base);
     log(`C file system serves ${cfs.file}; tmpfs file ${tmpfs.file}`);
 
     const systems = [
       { name: 'C libfuse2', file: cfs.file },
-      { name: 'hush', file: hushFile },
+      ...hushSystems,
       { name: 'tmpfs', file: tmpfs.file },
     ];
     for (const s of systems) await readLoop(readloop, s.file, warm);
@@ -250,10 +273,8 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
         rounds: rs.map((x) => x.mean_us),
       }];
     }));
-    const h = summary.get('hush')!;
     const c = summary.get('C libfuse2')!;
     const t = summary.get('tmpfs')!;
-    const roundRatios = h.rounds.map((v, i) => v / c.rounds[i]);
     const report = table([
       ['system', 'µs per open+read+close', 'p50 µs', 'p99 µs', 'per round (mean µs)'],
       ...systems.map((s) => {
@@ -261,8 +282,13 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
         return [s.name, us(x.mean), us(x.p50), us(x.p99), x.rounds.map(us).join(' ')];
       }),
     ]);
-    report.push(`${rounds} rounds of ${iters} open+read+close per system (C, hush, tmpfs alternating), after ${warm} untimed; figure = median over rounds of each round's mean`);
-    report.push(`hush/C: ${(h.mean / c.mean).toFixed(2)}x (per round ${Math.min(...roundRatios).toFixed(2)}-${Math.max(...roundRatios).toFixed(2)}; at p50 ${(h.p50 / c.p50).toFixed(2)}x); hush/tmpfs: ${(h.mean / t.mean).toFixed(0)}x; C/tmpfs: ${(c.mean / t.mean).toFixed(0)}x`);
+    report.push(`${rounds} rounds of ${iters} open+read+close per system (${systems.map((s) => s.name).join(', ')} alternating), after ${warm} untimed; figure = median over rounds of each round's mean`);
+    for (const hs of hushSystems) {
+      const h = summary.get(hs.name)!;
+      const roundRatios = h.rounds.map((v, i) => v / c.rounds[i]);
+      report.push(`${hs.name}/C: ${(h.mean / c.mean).toFixed(2)}x (per round ${Math.min(...roundRatios).toFixed(2)}-${Math.max(...roundRatios).toFixed(2)}; at p50 ${(h.p50 / c.p50).toFixed(2)}x); ${hs.name}/tmpfs: ${(h.mean / t.mean).toFixed(0)}x`);
+    }
+    report.push(`C/tmpfs: ${(c.mean / t.mean).toFixed(0)}x`);
     if (cOps) {
       const n = rounds * iters;
       const per = Object.entries(cOps).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${(v / n).toFixed(2)}`);
@@ -270,18 +296,26 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
       report.push(`FUSE requests per open+read+close (counted by the C file system): ${total.toFixed(2)} = ${per.join(', ')} ` +
         `(getattr = LOOKUP of each path component + GETATTR for default_permissions; the kernel sends hush the same)`);
     }
-    report.push(`target: hush/C <= ${TARGET_RATIO}x: ${h.mean / c.mean <= TARGET_RATIO ? 'met' : 'NOT met'} (${(h.mean / c.mean).toFixed(2)}x)`);
-    const figures: Figure[] = [
-      { label: 'µs per open+read+close', value: h.mean, unit: ' µs', baseline: c.mean, better: 'lower' },
-      { label: 'p50 µs per open+read+close', value: h.p50, unit: ' µs', baseline: c.p50, better: 'lower' },
-      { label: 'p99 µs per open+read+close', value: h.p99, unit: ' µs', baseline: c.p99, better: 'lower' },
-    ];
+    const figures: Figure[] = [];
+    for (const hs of hushSystems) {
+      const h = summary.get(hs.name)!;
+      report.push(`target: ${hs.name}/C <= ${TARGET_RATIO}x: ${h.mean / c.mean <= TARGET_RATIO ? 'met' : 'NOT met'} (${(h.mean / c.mean).toFixed(2)}x)`);
+      // fuse-native keeps the figures' historical labels; the native engine's are suffixed.
+      const suffix = hs.name === 'hush (fuse-native)' ? '' : `, ${hs.name}`;
+      figures.push(
+        { label: `µs per open+read+close${suffix}`, value: h.mean, unit: ' µs', baseline: c.mean, better: 'lower' },
+        { label: `p50 µs per open+read+close${suffix}`, value: h.p50, unit: ' µs', baseline: c.p50, better: 'lower' },
+        { label: `p99 µs per open+read+close${suffix}`, value: h.p99, unit: ' µs', baseline: c.p99, better: 'lower' },
+      );
+    }
     return { report, figures, baselineName: 'C libfuse2' };
   } finally {
     await tmpfs?.stop();
     await cfs?.stop();
-    await agent?.stop();
-    await manager?.stop();
+    for (const n of nodes.reverse()) {
+      await n.agent?.stop();
+      await n.manager.stop();
+    }
     await removeBase();
   }
 }

@@ -91,9 +91,12 @@ function loadFuseNative(): { Fuse: FuseClass; binding: FuseBinding } {
 
 export interface MountInfoEntry {
   id: number;
+  parentId: number;
   mountPoint: string;
   /** Per-mount options (ro, nosuid, ...). */
   mountOptions: string[];
+  /** Optional fields: propagation (shared:N, master:N, propagate_from:N, unbindable). */
+  optional: string[];
   fstype: string;
   source: string;
   /** Per-superblock options (default_permissions, allow_other, user_id=..., ...). */
@@ -102,8 +105,8 @@ export interface MountInfoEntry {
 
 const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
-/** The mounts of this process's mount namespace at `mountPoint` (canonical path), bottom to top. */
-export async function mountInfoAt(mountPoint: string): Promise<MountInfoEntry[]> {
+/** Every mount of this process's mount namespace, in /proc/self/mountinfo order (parents before children). */
+export async function readMountInfo(): Promise<MountInfoEntry[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
   const out: MountInfoEntry[] = [];
   for (const line of text.split('\n')) {
@@ -111,12 +114,12 @@ export async function mountInfoAt(mountPoint: string): Promise<MountInfoEntry[]>
     const fields = line.split(' ');
     const sep = fields.indexOf('-', 6);
     if (sep < 0 || fields.length < sep + 4) continue;
-    const mp = unescapeMountinfo(fields[4]);
-    if (mp !== mountPoint) continue;
     out.push({
       id: Number(fields[0]),
-      mountPoint: mp,
+      parentId: Number(fields[1]),
+      mountPoint: unescapeMountinfo(fields[4]),
       mountOptions: fields[5].split(','),
+      optional: fields.slice(6, sep),
       fstype: fields[sep + 1],
       source: unescapeMountinfo(fields[sep + 2]),
       superOptions: fields[sep + 3].split(','),
@@ -125,10 +128,15 @@ export async function mountInfoAt(mountPoint: string): Promise<MountInfoEntry[]>
   return out;
 }
 
+/** The mounts of this process's mount namespace at `mountPoint` (canonical path), bottom to top. */
+export async function mountInfoAt(mountPoint: string): Promise<MountInfoEntry[]> {
+  return (await readMountInfo()).filter((m) => m.mountPoint === mountPoint);
+}
+
 const isFuse = (fstype: string) => fstype === 'fuse' || fstype.startsWith('fuse.') || fstype === 'fuseblk' || fstype.startsWith('fuseblk.');
 
 /** The canonical path of a mount point that may itself be a dead mount (only its parent is resolved). */
-async function canonicalMountPoint(mountPoint: string): Promise<string> {
+export async function canonicalMountPoint(mountPoint: string): Promise<string> {
   const abs = resolve(mountPoint);
   if (abs === '/') throw new Error('hush: refusing to mount secrets on /');
   let parent = dirname(abs);
@@ -189,6 +197,10 @@ export async function prepareMountPoint(mountPoint: string, log?: Logger): Promi
  * has initialised the connection, i.e. the files can be read.
  */
 export async function mountSecrets(mountPoint: string, secrets: NodeSecrets, log?: Logger): Promise<MountedSecrets> {
+  // HUSH_FS_ENGINE=native (opt-in): the same view served on libfuse's threads (fs/native-engine.ts).
+  const engine = process.env.HUSH_FS_ENGINE ?? '';
+  if (engine === 'native') return (await import('./native-engine.js')).mountSecretsNative(mountPoint, secrets, log);
+  if (engine !== '' && engine !== 'fuse-native') throw new Error(`hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${engine}'`);
   const mp = await canonicalMountPoint(mountPoint);
   const native = nativeFs(); // fail early if the addon is not built: we could not unmount
   await prepareMountPoint(mp, log);

@@ -64,6 +64,53 @@ export type Lookup =
   | { kind: 'dir'; task: NodeTask; uid: number; gid: number; mode: number; mtimeMs: number }
   | { kind: 'file'; task: NodeTask; ref: SecretFileRef; size: number; mtimeMs: number };
 
+/** A served directory of the view (a task under its name or its service alias). */
+export interface ViewDir {
+  path: string;
+  uid: number;
+  gid: number;
+  /** Permission bits (dirMode). */
+  mode: number;
+  mtimeMs: number;
+  /** What readdir lists after "." and "..", in order. */
+  names: string[];
+}
+
+/** A served file of the view. */
+export interface ViewFile {
+  path: string;
+  uid: number;
+  gid: number;
+  /** Permission bits. */
+  mode: number;
+  mtimeMs: number;
+  /** The reference a handle opened through this path stays bound to (see bindingKey). */
+  binding: string;
+  /** The version it serves: `${secretId}@${version}`, a key of ViewSnapshot.versions. */
+  version: string;
+}
+
+/**
+ * The whole view at one moment, for a server that keeps its own copy (the native FUSE engine): the
+ * same answers as lookup() gives for every path, plus which handle bindings are alive.
+ */
+export interface ViewSnapshot {
+  rootNames: string[];
+  dirs: ViewDir[];
+  files: ViewFile[];
+  /** Every live binding (a reference of a current task incarnation), shown or not. */
+  bindings: string[];
+  /** The versions in memory (not the retired ones kept only by this object's own handles). */
+  versions: Map<string, Buffer>;
+}
+
+/**
+ * A handle stays readable while its task (the same incarnation) still has a reference with its target
+ * to its secret id (revokeStaleHandles): that triple, as one key.
+ */
+export const bindingKey = (taskId: string, incarnation: number, target: string, secretId: string) =>
+  JSON.stringify([taskId, incarnation, target, secretId]);
+
 const versionKey = (id: string, version: number) => `${id}@${version}`;
 const MAX_HANDLE = 0x7fffffff;
 
@@ -134,6 +181,43 @@ export class NodeSecrets {
     for (const h of this.versions.values()) if (!h.dropped) n++;
     for (const h of this.retired) if (!h.dropped) n++;
     return n;
+  }
+
+  /** The whole view (see ViewSnapshot), built with lookup() so that it answers exactly as the view does. */
+  view(): ViewSnapshot {
+    const rootNames = [...this.dirs.keys()];
+    const dirs: ViewDir[] = [];
+    const files: ViewFile[] = [];
+    for (const name of rootNames) {
+      const path = '/' + name;
+      const dir = this.lookup(path);
+      if (dir?.kind !== 'dir') continue;
+      const names: string[] = [];
+      const seen = new Set<string>();
+      const incarnation = this.incarnations.get(dir.task.id)!;
+      for (const f of dir.task.files) {
+        const filePath = path + '/' + f.target;
+        const file = this.lookup(filePath);
+        if (file?.kind !== 'file') continue;
+        names.push(f.target);
+        if (seen.has(filePath)) continue;
+        seen.add(filePath);
+        const { ref } = file;
+        files.push({
+          path: filePath, uid: ref.uid, gid: ref.gid, mode: ref.mode & 0o777, mtimeMs: file.mtimeMs,
+          binding: bindingKey(dir.task.id, incarnation, ref.target, ref.secretId), version: versionKey(ref.secretId, ref.version),
+        });
+      }
+      dirs.push({ path, uid: dir.uid, gid: dir.gid, mode: dir.mode & 0o777, mtimeMs: dir.mtimeMs, names });
+    }
+    const bindings: string[] = [];
+    for (const t of this.tasks.values()) {
+      const incarnation = this.incarnations.get(t.id)!;
+      for (const f of t.files) bindings.push(bindingKey(t.id, incarnation, f.target, f.secretId));
+    }
+    const versions = new Map<string, Buffer>();
+    for (const [key, held] of this.versions) if (!held.dropped) versions.set(key, held.payload.data);
+    return { rootNames, dirs, files, bindings, versions };
   }
 
   // ---- the view's side: every call is a map lookup ----
