@@ -52,7 +52,6 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
 
   const secrets = new NodeSecrets();
   const mounted: MountedSecrets = await mountSecrets(opts.mount, secrets, log);
-  log.info({ mount: opts.mount }, 'secrets mounted');
 
   // Anchors: the directory becomes its own shared peer group and a killed agent's binds go (consumers
   // see ENOENT instead of ENOTCONN); tasks are bound after the first COMPLETE.

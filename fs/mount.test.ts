@@ -14,6 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload } from '../agent/secrets/node-secrets.js';
 import { mountInfoAt, mountSecrets, type MountedSecrets } from './mount.js';
 
+// This file proves the fuse-native engine (fs/ops.ts); fs/native-engine.test.ts the native one.
+process.env.HUSH_FS_ENGINE = 'fuse-native';
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const READER = join(HERE, 'testing', 'reader.js');
 const MOUNT_CHILD = join(HERE, 'testing', 'mount-child.js');

@@ -197,10 +197,11 @@ export async function prepareMountPoint(mountPoint: string, log?: Logger): Promi
  * has initialised the connection, i.e. the files can be read.
  */
 export async function mountSecrets(mountPoint: string, secrets: NodeSecrets, log?: Logger): Promise<MountedSecrets> {
-  // HUSH_FS_ENGINE=native (opt-in): the same view served on libfuse's threads (fs/native-engine.ts).
-  const engine = process.env.HUSH_FS_ENGINE ?? '';
+  // The native engine (default) serves the same view on libfuse's threads (fs/native-engine.ts):
+  // no hop to the JS thread per FUSE request. HUSH_FS_ENGINE=fuse-native selects the JS one.
+  const engine = process.env.HUSH_FS_ENGINE || 'native';
   if (engine === 'native') return (await import('./native-engine.js')).mountSecretsNative(mountPoint, secrets, log);
-  if (engine !== '' && engine !== 'fuse-native') throw new Error(`hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${engine}'`);
+  if (engine !== 'fuse-native') throw new Error(`hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${engine}'`);
   const mp = await canonicalMountPoint(mountPoint);
   const native = nativeFs(); // fail early if the addon is not built: we could not unmount
   await prepareMountPoint(mp, log);

@@ -71,7 +71,7 @@ function loadAddon(): HushFsAddon {
   const root = packageRoot();
   const file = join(root, ADDON);
   if (!existsSync(file)) {
-    throw new Error(`hush: native FUSE engine ${ADDON} is not built (it needs libfuse-dev and pkg-config at \`npm ci\` time); run \`npm run install\` in ${root}`);
+    throw new Error(`hush: native FUSE engine ${ADDON} is not built (it needs libfuse-dev and pkg-config at \`npm ci\` time); run \`npm run install\` in ${root}, or set HUSH_FS_ENGINE=fuse-native`);
   }
   addon = createRequire(import.meta.url)(file) as HushFsAddon;
   return addon;

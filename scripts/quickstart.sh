@@ -31,7 +31,7 @@ say() { printf '[hush] %s\n' "$*"; }
 
 if [ "${HUSH_QUICKSTART_SKIP_SETUP:-}" != 1 ]; then
   need=()
-  for pkg in libfuse2 fuse ca-certificates; do
+  for pkg in libfuse2 fuse libfuse-dev pkg-config ca-certificates; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then
