@@ -300,8 +300,7 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
     for (const hs of hushSystems) {
       const h = summary.get(hs.name)!;
       report.push(`target: ${hs.name}/C <= ${TARGET_RATIO}x: ${h.mean / c.mean <= TARGET_RATIO ? 'met' : 'NOT met'} (${(h.mean / c.mean).toFixed(2)}x)`);
-      // fuse-native keeps the figures' historical labels; the native engine's are suffixed.
-      const suffix = hs.name === 'hush (fuse-native)' ? '' : `, ${hs.name}`;
+      const suffix = `, ${hs.name}`;
       figures.push(
         { label: `µs per open+read+close${suffix}`, value: h.mean, unit: ' µs', baseline: c.mean, better: 'lower' },
         { label: `p50 µs per open+read+close${suffix}`, value: h.p50, unit: ' µs', baseline: c.p50, better: 'lower' },
