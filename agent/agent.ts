@@ -9,7 +9,7 @@ import { createLogger } from '../common/log.js';
 import { NodeSecrets } from './secrets/node-secrets.js';
 import { mountSecrets, type MountedSecrets } from '../fs/mount.js';
 import { TaskAnchors } from '../fs/anchors.js';
-import { joinCluster, renewCertificate } from './join.js';
+import { joinCluster, renewCertificate, renewExpiredCertificate } from './join.js';
 import { loadIdentity, renewalTime, saveIdentity, validity } from './identity.js';
 import { ManagerConnection } from './connection.js';
 import { AGENT_STATUS_SOCKET, describeTasks, serveStatus } from './status.js';
@@ -126,8 +126,11 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   };
   const renew = async () => {
     try {
-      const addr = connection.status.manager ?? opts.managers[0];
-      current = await renewCertificate(addr, current);
+      // The manager we follow; after a failure, the next one in turn.
+      const addr = renewFailures === 0 && connection.status.manager ? connection.status.manager : opts.managers[renewFailures % opts.managers.length];
+      // An expired certificate can no longer do mutual TLS: renew with it as proof instead.
+      const expired = validity(current.certPem).notAfter <= Date.now();
+      current = expired ? await renewExpiredCertificate(addr, current) : await renewCertificate(addr, current);
       saveIdentity(opts.stateDir, current);
       renewFailures = 0;
       log.info({ nodeId: current.nodeId, notAfter: new Date(validity(current.certPem).notAfter).toISOString() }, 'node certificate renewed');

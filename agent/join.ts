@@ -5,7 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import { hushProto } from '../proto/load.js';
 import type { CAClient } from '../proto/gen/hush/v1/CA.js';
 import type { IssueNodeCertificateResponse__Output } from '../proto/gen/hush/v1/IssueNodeCertificateResponse.js';
-import { createCsr, generateNodeKey } from '../common/certs.js';
+import { createCsr, generateNodeKey, renewalProofPayload } from '../common/certs.js';
+import { sign } from 'node:crypto';
 import { caDigest, parseJoinToken } from '../common/join-token.js';
 import { bootstrapCredentials, CHANNEL_OPTIONS, joinerCredentials, nodeCredentials, type NodeCredentials } from './channel.js';
 
@@ -55,6 +56,25 @@ export async function renewCertificate(managerAddr: string, current: NodeCredent
   try {
     const res = await unaryCall<IssueNodeCertificateResponse__Output>((cb) =>
       client.RenewNodeCertificate({ csrPem: createCsr(keyPem) }, new grpc.Metadata(), deadline(), cb));
+    return { nodeId: res.nodeId, role: res.role as NodeCredentials['role'], keyPem, certPem: res.certificatePem, caPem: res.rootCaPem };
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Renewal once the certificate has expired (mutual TLS is no longer possible): TLS to a manager of
+ * the known root without a client certificate, sending the expired certificate and a signature of
+ * the CSR with its key as proof. The manager accepts it within one validity period of the expiry.
+ */
+export async function renewExpiredCertificate(managerAddr: string, current: NodeCredentials): Promise<NodeCredentials> {
+  const keyPem = generateNodeKey();
+  const csrPem = createCsr(keyPem);
+  const proof = sign('sha256', renewalProofPayload(csrPem), current.keyPem);
+  const client = caClient(managerAddr, joinerCredentials(current.caPem));
+  try {
+    const res = await unaryCall<IssueNodeCertificateResponse__Output>((cb) =>
+      client.RenewNodeCertificate({ csrPem, expiredCertificatePem: current.certPem, proof }, new grpc.Metadata(), deadline(), cb));
     return { nodeId: res.nodeId, role: res.role as NodeCredentials['role'], keyPem, certPem: res.certificatePem, caPem: res.rootCaPem };
   } finally {
     client.close();

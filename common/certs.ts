@@ -98,3 +98,8 @@ function single(fields: Map<string, string[]>, key: string): string | undefined 
   const v = fields.get(key);
   return v && v.length === 1 && v[0] !== '' ? v[0] : undefined;
 }
+
+/** What a node with an expired certificate signs to renew it: proof it holds that certificate's key. */
+export function renewalProofPayload(csrPem: string): Buffer {
+  return Buffer.concat([Buffer.from('hush-renew-v1\0'), Buffer.from(csrPem)]);
+}

@@ -119,7 +119,7 @@ export class Manager implements MembershipCheck {
     this.state = {
       dek, unlockKey, cluster, nodes, view, secrets, orchestrator, dispatcher, services,
       nodeAdmin: new NodeAdmin(this.store, view, nodes),
-      ca: new CAService(cluster, nodes, this.log),
+      ca: new CAService(cluster, nodes, this.log, (identity) => this.refusal(identity)),
     };
     orchestrator.start();
     dispatcher.start();

@@ -6,7 +6,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { identityFromCertificate, type PeerIdentity } from '../../common/certs.js';
 import { permissionDenied, unauthenticated } from '../../common/errors.js';
 
-export type Caller = { kind: 'local-admin' } | { kind: 'anonymous' } | { kind: 'node'; identity: PeerIdentity };
+/** `refused`: a node certificate was presented on an RPC open to anyone, but it is not accepted (why). */
+export type Caller = { kind: 'local-admin' } | { kind: 'anonymous'; refused?: string } | { kind: 'node'; identity: PeerIdentity };
 export type Transport = 'unix' | 'tls';
 
 type Allowed = 'anyone' | { admin: boolean; roles: Array<'worker' | 'manager'> };
@@ -18,7 +19,8 @@ const NODES = { admin: false, roles: ['worker', 'manager'] as Array<'worker' | '
 const POLICY: Record<string, Allowed> = {
   'CA.GetRootCACertificate': 'anyone',
   'CA.IssueNodeCertificate': 'anyone', // the join token is the credential
-  'CA.RenewNodeCertificate': NODES,
+  // A valid node certificate, or (checked by the CA service) an expired one with proof of its key.
+  'CA.RenewNodeCertificate': 'anyone',
   'Control.Unlock': { admin: true, roles: [] },
   'Control.GetManagerStatus': ADMIN,
   'Control.CreateSecret': ADMIN,
@@ -62,7 +64,12 @@ export class Authorizer {
     }
     const cert = call.getAuthContext().sslPeerCertificate;
     const identity = cert?.raw ? identityFromCertificate(cert.raw) : undefined;
-    if (allowed === 'anyone') return identity ? { kind: 'node', identity } : { kind: 'anonymous' };
+    if (allowed === 'anyone') {
+      if (!identity) return { kind: 'anonymous' };
+      const refused = identity.clusterId !== this.membership.clusterId()
+        ? `certificate belongs to another cluster (${identity.clusterId})` : await this.membership.refusal(identity);
+      return refused ? { kind: 'anonymous', refused } : { kind: 'node', identity };
+    }
     if (!identity) throw unauthenticated(`${rpc} requires a node certificate issued by this cluster's CA`);
     if (identity.clusterId !== this.membership.clusterId()) {
       throw permissionDenied(`certificate belongs to another cluster (${identity.clusterId})`);

@@ -3,7 +3,8 @@
 import { isIP } from 'node:net';
 import { newId } from '../../common/ids.js';
 import { invalidArgument, permissionDenied } from '../../common/errors.js';
-import type { PeerIdentity } from '../../common/certs.js';
+import { X509Certificate, verify as verifySignature } from 'node:crypto';
+import { identityFromCertificate, renewalProofPayload, type PeerIdentity } from '../../common/certs.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { NodeRoleName } from '../state/records.js';
@@ -21,7 +22,9 @@ export interface IssuedNodeCertificate {
 }
 
 export class CAService {
-  constructor(private readonly cluster: Cluster, private readonly nodes: NodeRegistry, private readonly log: Logger) {}
+  constructor(private readonly cluster: Cluster, private readonly nodes: NodeRegistry, private readonly log: Logger,
+    /** Why a node identity is refused (removed node, revoked certificate), as for every other RPC. */
+    private readonly refusal: (id: PeerIdentity) => Promise<string | undefined> = async () => undefined) {}
 
   rootCertificate(): string {
     return this.cluster.ca.certPem;
@@ -54,6 +57,36 @@ export class CAService {
     });
     this.log.info({ nodeId, role, hostname: req.hostname, serial: cert.serial }, 'node joined');
     return { nodeId, certificatePem: cert.certPem, rootCaPem: this.cluster.ca.certPem, role };
+  }
+
+  /**
+   * Renewal for a node whose certificate has expired (it can no longer do mutual TLS): the expired
+   * certificate must be this CA's, of a node still in the cluster and not revoked, expired for at
+   * most one validity period, and the caller must prove it holds its key by signing the CSR.
+   */
+  async renewExpired(expiredPem: string, proof: Buffer, csrPem: string): Promise<IssuedNodeCertificate> {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(expiredPem);
+    } catch {
+      throw invalidArgument('expired_certificate_pem is not a certificate');
+    }
+    const caCert = new X509Certificate(this.cluster.ca.certPem);
+    const identity = identityFromCertificate(cert.raw);
+    if (!identity || !cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
+      throw permissionDenied('the certificate was not issued by this cluster\'s CA');
+    }
+    if (identity.clusterId !== this.cluster.id) throw permissionDenied(`certificate belongs to another cluster (${identity.clusterId})`);
+    const expiredFor = Date.now() - identity.notAfter.getTime();
+    if (expiredFor <= 0) throw permissionDenied('the certificate has not expired: renew it over mutual TLS with it');
+    if (expiredFor > this.cluster.record.certExpiryMs) throw permissionDenied('the certificate expired too long ago: join the node again with a token');
+    if (!verifySignature('sha256', renewalProofPayload(csrPem), cert.publicKey, proof)) {
+      throw permissionDenied('the proof does not verify with the expired certificate\'s key');
+    }
+    const why = await this.refusal(identity);
+    if (why) throw permissionDenied(why);
+    this.log.info({ nodeId: identity.nodeId, expiredSerial: identity.serial }, 'renewing an expired node certificate');
+    return this.renew(identity, csrPem);
   }
 
   /** Same node id and role, new key and validity; authenticated by the current certificate. */

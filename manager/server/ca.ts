@@ -1,6 +1,6 @@
 // The CA service on the TLS port.
 import type { CAHandlers } from '../../proto/gen/hush/v1/CA.js';
-import { unauthenticated } from '../../common/errors.js';
+import { permissionDenied, unauthenticated } from '../../common/errors.js';
 import type { Manager } from '../manager.js';
 import { unary, type RpcContext } from './rpc.js';
 
@@ -11,8 +11,10 @@ export function caHandlers(ctx: RpcContext, manager: Manager): CAHandlers {
     IssueNodeCertificate: unary(ctx, 'CA.IssueNodeCertificate', (req) =>
       manager.unlocked().ca.issue({ csrPem: req.csrPem, token: req.token, hostname: req.hostname, labels: req.labels })),
     RenewNodeCertificate: unary(ctx, 'CA.RenewNodeCertificate', (req, caller) => {
-      if (caller.kind !== 'node') throw unauthenticated('renewal requires the current node certificate');
-      return manager.unlocked().ca.renew(caller.identity, req.csrPem);
+      if (caller.kind === 'node') return manager.unlocked().ca.renew(caller.identity, req.csrPem);
+      if (caller.kind === 'anonymous' && caller.refused) throw permissionDenied(caller.refused);
+      if (req.expiredCertificatePem) return manager.unlocked().ca.renewExpired(req.expiredCertificatePem, req.proof, req.csrPem);
+      throw unauthenticated('renewal requires the current node certificate (or, once it has expired, the expired one with proof of its key)');
     }),
   };
 }

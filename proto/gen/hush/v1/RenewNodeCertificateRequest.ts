@@ -3,8 +3,12 @@
 
 export interface RenewNodeCertificateRequest {
   'csrPem'?: (string);
+  'expiredCertificatePem'?: (string);
+  'proof'?: (Buffer | Uint8Array | string);
 }
 
 export interface RenewNodeCertificateRequest__Output {
   'csrPem': (string);
+  'expiredCertificatePem': (string);
+  'proof': (Buffer);
 }
