@@ -17,6 +17,8 @@ export interface NativeFs {
    * absolute path, or '@name' for the abstract namespace), i.e. what $NOTIFY_SOCKET names.
    */
   sdNotify(socket: string, message: string): void;
+  /** setrlimit(RLIMIT_CORE, 0) and prctl(PR_SET_DUMPABLE, 0): no core dump of a process holding secrets. */
+  noCoreDumps(): void;
   /**
    * mount(source, target, NULL, MS_BIND, NULL); with `readonly`, then a bind remount of the new mount
    * MS_RDONLY|MS_NOSUID|MS_NODEV (if that fails, the bind is detached again and the promise rejects).

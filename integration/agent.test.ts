@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chmodSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,13 @@ after(async () => {
 });
 
 // ---- 1 ----
+
+test('the agent and the manager never write a core dump (they hold secrets in memory)', () => {
+  for (const [what, pid] of [['agent', A.proc.pid!], ['manager', run1.proc.pid!]] as const) {
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    assert.match(limits, /^Max core file size\s+0\s+0\s/m, `${what}: RLIMIT_CORE is 0`);
+  }
+});
 
 test('a service\'s secret files appear on its node with the right bytes, owner and mode; the service alias only for a single task; other uids denied; every write is EROFS', { timeout: 60_000 }, async () => {
   const env = m1.env;

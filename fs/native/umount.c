@@ -18,6 +18,8 @@
 //    child process): one datagram to the AF_UNIX socket named by $NOTIFY_SOCKET ('@' = abstract).
 //    The kernel attaches this process's credentials, which is how systemd (NotifyAccess=main) tells
 //    that the main PID sent it.
+//  - noCoreDumps(): setrlimit(RLIMIT_CORE, 0) and prctl(PR_SET_DUMPABLE, 0): the agent holds secret
+//    payloads in memory, so it never writes a core dump (and /proc/<pid>/mem is root-only).
 // Errors are thrown as Error objects whose code is the errno name (EINVAL, EPERM, ...).
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -32,6 +34,8 @@
 #include <string.h>
 #include <stddef.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -371,12 +375,22 @@ static napi_value set_propagation(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value no_core_dumps(napi_env env, napi_callback_info info) {
+  (void) info;
+  struct rlimit none = {0, 0};
+  if (setrlimit(RLIMIT_CORE, &none) != 0) return throw_errno(env, "setrlimit RLIMIT_CORE", errno);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return throw_errno(env, "prctl PR_SET_DUMPABLE", errno);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "detachUnmount", NAPI_AUTO_LENGTH, detach_unmount, NULL, &fn);
   napi_set_named_property(env, exports, "detachUnmount", fn);
   napi_create_function(env, "cloexecFuseFds", NAPI_AUTO_LENGTH, cloexec_fuse_fds, NULL, &fn);
   napi_set_named_property(env, exports, "cloexecFuseFds", fn);
+  napi_create_function(env, "noCoreDumps", NAPI_AUTO_LENGTH, no_core_dumps, NULL, &fn);
+  napi_set_named_property(env, exports, "noCoreDumps", fn);
   napi_create_function(env, "sdNotify", NAPI_AUTO_LENGTH, sd_notify_send, NULL, &fn);
   napi_set_named_property(env, exports, "sdNotify", fn);
   napi_create_function(env, "bindMount", NAPI_AUTO_LENGTH, bind_mount, NULL, &fn);
