@@ -497,6 +497,11 @@ static void *loop_thread(void *arg) {
   fuse_destroy(e->fuse); /* destroys the session and its channel: closes /dev/fuse; no unmount */
   e->fuse = NULL;
   e->ch = NULL;
+  /* No request can read any more. A RELEASE racing the teardown of a detached connection may never
+   * arrive: zero every blob still held by such a handle now rather than at process exit. */
+  pthread_mutex_lock(&e->blob_mutex);
+  for (blob_t *b = e->live_blobs; b; b = b->next) explicit_bzero(b->data, b->len);
+  pthread_mutex_unlock(&e->blob_mutex);
   __atomic_store_n(&e->loop_running, 0, __ATOMIC_RELEASE);
   napi_call_threadsafe_function(e->tsfn, (void *) "exit", napi_tsfn_blocking);
   napi_release_threadsafe_function(e->tsfn, napi_tsfn_release);
