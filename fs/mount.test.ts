@@ -2,17 +2,16 @@
 // This process serves the mounts: it reads them only with async fs.promises calls or from child
 // processes, never with a synchronous fs call (that would block the thread serving the requests).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload } from '../agent/secrets/node-secrets.js';
+import { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { mountInfoAt, mountSecrets, type MountedSecrets } from './mount.js';
+import { T1, Child, cleanup, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './testing/fixtures.js';
 
 // This file proves the fuse-native engine (fs/ops.ts); fs/native-engine.test.ts the native one.
 process.env.HUSH_FS_ENGINE = 'fuse-native';
@@ -20,140 +19,13 @@ process.env.HUSH_FS_ENGINE = 'fuse-native';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const READER = join(HERE, 'testing', 'reader.js');
 const MOUNT_CHILD = join(HERE, 'testing', 'mount-child.js');
-const T1 = 1_700_000_000_123;
 const NOBODY = 65534;
 const FUSE_SUPER_MAGIC = 0x65735546;
 
 // ---- helpers ----
 
-const tempDirs: string[] = [];
-const liveMounts = new Set<MountedSecrets>();
-
-async function tempMountPoint(nested = false): Promise<string> {
-  const dir = await fsp.mkdtemp(join(tmpdir(), 'hush-fs-test-'));
-  await fsp.chmod(dir, 0o755); // other uids must reach the mount point
-  tempDirs.push(dir);
-  return nested ? join(dir, 'a', 'b', 'secrets') : join(dir, 'secrets');
-}
-
-async function mount(mp: string, secrets: NodeSecrets): Promise<MountedSecrets> {
-  const m = await mountSecrets(mp, secrets);
-  liveMounts.add(m);
-  return m;
-}
-
-async function unmount(m: MountedSecrets): Promise<void> {
-  await m.unmount();
-  liveMounts.delete(m);
-}
-
-async function cleanup(): Promise<void> {
-  for (const m of liveMounts) await m.unmount().catch(() => {});
-  liveMounts.clear();
-  for (const dir of tempDirs.splice(0)) {
-    // Only empty directories, and only when nothing is mounted below: never recurse into a mount.
-    const busy = (await fsp.readFile('/proc/self/mountinfo', 'utf8')).includes(dir);
-    if (busy) continue;
-    await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-function ref(secretId: string, version: number, target: string, extra: Partial<SecretFileRef> = {}): SecretFileRef {
-  return { secretId, secretName: `name-${secretId}`, version, target, uid: 0, gid: 0, mode: 0o400, ...extra };
-}
-function task(id: string, name: string, serviceName: string, files: SecretFileRef[]): NodeTask {
-  return { id, name, serviceName, files };
-}
-function payload(id: string, version: number, data: Buffer | string, createdAtMs = T1 + version): SecretPayload {
-  return { id, name: `name-${id}`, version, data: typeof data === 'string' ? Buffer.from(data) : data, createdAtMs };
-}
-
-async function errorCode(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code;
-  }
-}
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} timed out`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A child process whose stdout is read line by line. */
-class Child {
-  readonly proc: ChildProcessWithoutNullStreams;
-  private lines: string[] = [];
-  private waiters: Array<(line: string) => void> = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr = '';
-
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stderr.on('data', (d) => (this.stderr += d));
-    createInterface({ input: this.proc.stdout }).on('line', (line) => {
-      const w = this.waiters.shift();
-      if (w) w(line);
-      else this.lines.push(line);
-    });
-    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  next(timeoutMs = 10_000): Promise<string> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no output from child within ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
-      this.waiters.push((l) => {
-        clearTimeout(timer);
-        resolve(l);
-      });
-    });
-  }
-
-  async json(timeoutMs?: number): Promise<Record<string, unknown>> {
-    return JSON.parse(await this.next(timeoutMs)) as Record<string, unknown>;
-  }
-
-  send(line: string): void {
-    this.proc.stdin.write(line + '\n');
-  }
-
-  kill(): void {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
-  }
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const mount = (mp: string, secrets: NodeSecrets): Promise<MountedSecrets> => trackedMount(mountSecrets, mp, secrets);
+after(cleanup);
 
 /** Two stacked dead FUSE mounts at `mp`, as a daemon killed without auto_unmount leaves behind. */
 async function makeStaleMount(mp: string): Promise<void> {
@@ -170,27 +42,6 @@ async function makeStaleMount(mp: string): Promise<void> {
     await dev.close(); // no daemon: the connection is dead from here on
   }
 }
-
-/** The fusermount helper libfuse started for `mp` (auto_unmount), if any: its command line. */
-async function fusermountHelperFor(mp: string): Promise<string | undefined> {
-  for (const pid of await fsp.readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      const cmdline = (await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
-      if (cmdline.includes('fusermount') && cmdline.includes(mp)) return cmdline;
-    } catch {
-      // the process is gone
-    }
-  }
-  return undefined;
-}
-
-after(cleanup);
-
-// ---- the view ----
 
 describe('the FUSE view of NodeSecrets', { timeout: 120_000 }, () => {
   const secrets = new NodeSecrets();
