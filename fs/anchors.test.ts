@@ -19,7 +19,7 @@ import { mountSecrets, readMountInfo, type MountedSecrets, type MountInfoEntry }
 import { detachUnmountIfMountedAsync, nativeFs } from './native-addon.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const MOUNT_CHILD = join(HERE, 'testing', 'mount-child.js');
+const MOUNT_CHILD = join(HERE, 'test', 'mount-child.js');
 
 // ---- helpers ----
 

@@ -11,14 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { mountInfoAt, mountSecrets, type MountedSecrets } from './mount.js';
-import { T1, Child, cleanup, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './testing/fixtures.js';
+import { T1, Child, cleanup, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './test/fixtures.js';
 
 // This file proves the fuse-native engine (fs/ops.ts); fs/native-engine.test.ts the native one.
 process.env.HUSH_FS_ENGINE = 'fuse-native';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const READER = join(HERE, 'testing', 'reader.js');
-const MOUNT_CHILD = join(HERE, 'testing', 'mount-child.js');
+const READER = join(HERE, 'test', 'reader.js');
+const MOUNT_CHILD = join(HERE, 'test', 'mount-child.js');
 const NOBODY = 65534;
 const FUSE_SUPER_MAGIC = 0x65735546;
 

@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { mountInfoAt } from './mount.js';
 import { mountSecretsNative, nativeEngineAvailable, type NativeEngineMount } from './native-engine.js';
-import { T1, Child, cleanup, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './testing/fixtures.js';
+import { T1, Child, cleanup, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './test/fixtures.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const READER = join(HERE, 'testing', 'reader.js');
-const MOUNT_CHILD = join(HERE, 'testing', 'mount-child.js');
+const READER = join(HERE, 'test', 'reader.js');
+const MOUNT_CHILD = join(HERE, 'test', 'mount-child.js');
 const NOBODY = 65534;
 const FUSE_SUPER_MAGIC = 0x65735546;
 const skip = nativeEngineAvailable() ? false : 'the native engine is not built (libfuse-dev missing at npm ci)';
