@@ -9,6 +9,8 @@ import { startControlSocket, startTlsServer } from './server/servers.js';
 
 import { CONTROL_SOCKET } from '../common/defaults.js';
 
+const RENEW_CHECK_MS = 6 * 3_600_000;
+
 export interface RunOptions {
   stateDir: string;
   /** Overrides the listen address recorded at init. */
@@ -28,9 +30,19 @@ export async function runManager(opts: RunOptions): Promise<void> {
 
   manager.onUnlock(({ cluster }) => {
     const addr = opts.listenAddr ?? cluster.record.listenAddr;
-    startTlsServer(manager, addr, log).then(({ server, port }) => {
+    startTlsServer(manager, addr, log).then(({ server, port, provider }) => {
       servers.push(server);
       log.info({ clusterId: cluster.id, listen: addr, port }, 'manager ready');
+      // The manager's own certificate is re-issued once half its validity has passed; new TLS
+      // handshakes use it at once (a manager may run longer than one validity period).
+      const renewal = setInterval(() => {
+        cluster.renewIdentityIfDue().then((renewed) => {
+          if (!renewed) return;
+          provider.update(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.keyPem);
+          log.info('manager certificate renewed');
+        }, (err: Error) => log.error({ err: err.message }, 'cannot renew the manager certificate'));
+      }, RENEW_CHECK_MS);
+      renewal.unref();
     }, (err: Error) => {
       log.fatal({ listen: addr, err: err.message }, 'cannot listen');
       process.exit(1);

@@ -1,5 +1,6 @@
 // The unlocked cluster: its record, CA, join tokens and the manager's own TLS identity.
 import { hostname } from 'node:os';
+import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Store } from '../store/store.js';
 import { CertificateAuthority } from '../ca/ca.js';
@@ -92,7 +93,6 @@ export class Cluster {
 
   /** Re-issues the manager's own certificate once half of its validity has passed. */
   async renewIdentityIfDue(now = Date.now()): Promise<boolean> {
-    const { X509Certificate } = await import('node:crypto');
     const cert = new X509Certificate(this.identity.certPem);
     const from = Date.parse(cert.validFrom);
     const to = Date.parse(cert.validTo);

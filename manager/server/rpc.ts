@@ -26,15 +26,3 @@ export function unary<Req, Res>(ctx: RpcContext, rpc: string,
     })().then((res) => callback(null, res), (err) => callback(toServiceError(err, ctx.log, rpc)));
   };
 }
-
-/** Every method of a service answers with the same status (e.g. while the manager is locked). */
-export function refuseAll(definition: grpc.ServiceDefinition, code: grpc.status, details: string): grpc.UntypedServiceImplementation {
-  const impl: grpc.UntypedServiceImplementation = {};
-  for (const name of Object.keys(definition)) {
-    impl[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
-      if (callback) callback({ code, details });
-      else (call as grpc.ServerWritableStream<unknown, unknown>).destroy(Object.assign(new Error(details), { code, details }));
-    }) as grpc.UntypedHandleCall;
-  }
-  return impl;
-}

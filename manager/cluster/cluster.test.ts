@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { initCluster, STORE_FILE } from './init.js';
+import { Cluster } from './cluster.js';
+import { openKeyring } from '../crypto/keyring.js';
+import { openSqliteStore } from '../store/sqlite.js';
+
+test('the manager certificate is re-issued once half its validity has passed, and the new one is stored', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hush-cluster-'));
+  try {
+    const stateDir = join(dir, 'm');
+    await initCluster({ stateDir, listenAddr: '127.0.0.1:0', autolock: false, certExpiryMs: 90 * 86_400_000 });
+    const store = openSqliteStore(join(stateDir, STORE_FILE));
+    try {
+      const dek = openKeyring(stateDir).dek;
+      const cluster = await Cluster.load(store, dek);
+      const first = cluster.identity.certPem;
+      assert.equal(await cluster.renewIdentityIfDue(), false, 'a fresh certificate is kept');
+      assert.equal(await cluster.renewIdentityIfDue(Date.now() + 46 * 86_400_000), true, 'past half of 90 days');
+      assert.notEqual(cluster.identity.certPem, first);
+      const cert = new X509Certificate(cluster.identity.certPem);
+      assert.ok(cert.checkIssued(new X509Certificate(cluster.ca.certPem)));
+      assert.match(cert.subjectAltName ?? '', /DNS:hush-manager/);
+      assert.equal((await Cluster.load(store, dek)).identity.certPem, cluster.identity.certPem, 'stored, so a restart keeps it');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
