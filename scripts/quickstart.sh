@@ -94,7 +94,7 @@ else
 fi
 
 say "starting the manager on 127.0.0.1:$PORT (log: $LOGS/manager.log)"
-hush manager run --listen "127.0.0.1:$PORT" >>"$LOGS/manager.log" 2>&1 &
+hush manager run --state-dir "$HUSH_STATE_DIR" --listen "127.0.0.1:$PORT" >>"$LOGS/manager.log" 2>&1 &
 manager_pid=$!
 wait_for 20 "the manager" hush manager status
 
