@@ -17,6 +17,7 @@ import { NodeSecrets, type NodeTask, type SecretPayload } from '../agent/secrets
 import { makeShared, peerGroup, TaskAnchors } from './anchors.js';
 import { mountSecrets, readMountInfo, type MountedSecrets, type MountInfoEntry } from './mount.js';
 import { detachUnmountIfMountedAsync, nativeFs } from './native-addon.js';
+import { run } from './test/fixtures.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MOUNT_CHILD = join(HERE, 'test', 'mount-child.js');
@@ -32,25 +33,6 @@ async function tempRoot(): Promise<string> {
   await fsp.chmod(dir, 0o755);
   roots.push(dir);
   return dir;
-}
-
-function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} timed out`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 async function runOk(cmd: string, args: string[]): Promise<void> {

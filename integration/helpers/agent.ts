@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AgentStatus } from '../../agent/status.js';
-import { hushOk, HUSH_BIN, REPO_ROOT, type LogLine } from './manager.js';
+import { hushOk, HUSH_BIN, REPO_ROOT } from './manager.js';
+import { followJsonLines, type LogLine } from './json-lines.js';
 
 export type { AgentStatus };
 
@@ -110,31 +111,16 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   const logs: LogLine[] = [];
   let raw = '';
   let out = '';
-  let partial = '';
   const waiters: Array<{ msg: string; since: number; resolve: (l: LogLine) => void }> = [];
   proc.stdout!.setEncoding('utf8');
   proc.stdout!.on('data', (chunk: string) => { out += chunk; });
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (chunk: string) => {
-    raw += chunk;
-    partial += chunk;
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      let parsed: LogLine;
-      try {
-        parsed = JSON.parse(line) as LogLine;
-      } catch {
-        parsed = { msg: undefined, text: line };
-      }
-      logs.push(parsed);
-      const index = logs.length - 1;
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].msg === parsed.msg && index >= waiters[i].since) waiters.splice(i, 1)[0].resolve(parsed);
-      }
+  followJsonLines(proc.stderr!, (parsed) => {
+    logs.push(parsed);
+    const index = logs.length - 1;
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (waiters[i].msg === parsed.msg && index >= waiters[i].since) waiters.splice(i, 1)[0].resolve(parsed);
     }
-  });
+  }, (chunk) => { raw += chunk; });
   const exited = new Promise<ExitInfo>((r) => {
     proc.once('exit', (code, signal) => {
       agents.delete(proc);

@@ -14,6 +14,7 @@ import { openSqliteStore } from '../../manager/store/sqlite.js';
 import { openKeyring, parseUnlockKey } from '../../manager/crypto/keyring.js';
 import { Cluster } from '../../manager/cluster/cluster.js';
 import { STORE_FILE } from '../../manager/cluster/init.js';
+import { followJsonLines, type LogLine } from './json-lines.js';
 
 // This file runs as dist/integration/helpers/manager.js.
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -138,11 +139,7 @@ export async function initManager(opts: { autolock?: boolean; certExpiry?: strin
   }
 }
 
-export interface LogLine {
-  msg?: string;
-  level?: number;
-  [k: string]: unknown;
-}
+export type { LogLine };
 
 export interface RunningManager {
   proc: ChildProcess;
@@ -191,29 +188,14 @@ export async function startManager(stateDir: string, opts: { listen?: string; en
   (proc.stderr as unknown as { unref(): void }).unref();
   const logs: LogLine[] = [];
   let raw = '';
-  let partial = '';
   const waiters: Array<{ msg: string; resolve: (l: LogLine) => void }> = [];
   proc.stdout!.resume();
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (chunk: string) => {
-    raw += chunk;
-    partial += chunk;
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) >= 0) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      let parsed: LogLine;
-      try {
-        parsed = JSON.parse(line) as LogLine;
-      } catch {
-        parsed = { msg: undefined, text: line };
-      }
-      logs.push(parsed);
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].msg === parsed.msg) waiters.splice(i, 1)[0].resolve(parsed);
-      }
+  followJsonLines(proc.stderr!, (parsed) => {
+    logs.push(parsed);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (waiters[i].msg === parsed.msg) waiters.splice(i, 1)[0].resolve(parsed);
     }
-  });
+  }, (chunk) => { raw += chunk; });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => {
     proc.once('exit', (code, signal) => {
       running.delete(proc);
