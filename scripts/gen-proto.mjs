@@ -32,7 +32,7 @@ function files(dir) {
 for (const f of files(outDir)) {
   const src = readFileSync(f, 'utf8')
     .replace(/from '(\.{1,2}\/[^']+)'/g, "from '$1.js'")
-    .replace(/^\/\/ Original file: .*\/proto\/([^/\n]+)$/m, '// Original file: proto/$1');
+    .replace(/^\/\/ Original file: .*\/proto\/([^/\n]+)$/gm, '// Original file: proto/$1');
   writeFileSync(f, src);
 }
 

@@ -2,7 +2,7 @@
 
 import type { Assignment as _hush_v1_Assignment, Assignment__Output as _hush_v1_Assignment__Output } from '../../hush/v1/Assignment.js';
 
-// Original file: /work/main/proto/hush.proto
+// Original file: proto/hush.proto
 
 export const _hush_v1_AssignmentChange_Action = {
   UPDATE: 'UPDATE',

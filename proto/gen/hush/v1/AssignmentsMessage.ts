@@ -3,7 +3,7 @@
 import type { AssignmentChange as _hush_v1_AssignmentChange, AssignmentChange__Output as _hush_v1_AssignmentChange__Output } from '../../hush/v1/AssignmentChange.js';
 import type { Long } from '@grpc/proto-loader';
 
-// Original file: /work/main/proto/hush.proto
+// Original file: proto/hush.proto
 
 export const _hush_v1_AssignmentsMessage_Type = {
   COMPLETE: 'COMPLETE',
