@@ -20,7 +20,7 @@
 // The systems alternate in rounds (ABBA), so that the machine's changing load weighs on both alike.
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startAgent, rpc, type RunningAgent } from './agent-proc.js';
 import {
   abbaOrder, checkInterrupted, fmtMs, Interrupted, percentile, sleep, table,
@@ -39,6 +39,12 @@ const SETTLE_MS = 20;
 const PROBE_GAP_MS = Number(process.env.HUSH_BENCH_PROBE_GAP_MS ?? 0) || 0;
 const PROBE_TIMEOUT_MS = 30_000;
 const ROUNDS = 4;
+/**
+ * HUSH_BENCH_NODE_LOAD=N: before the cycles, N other services (one secret each) are placed on the
+ * node, so that the cycles measure a node that already serves N tasks (the cost of a change that
+ * grows with what the node holds shows up here).
+ */
+const NODE_LOAD = Number(process.env.HUSH_BENCH_NODE_LOAD ?? 0) || 0;
 
 export interface Cycle {
   /** Issue → file readable (ms). */
@@ -72,6 +78,27 @@ async function waitTaskReady(control: ControlClient, service: string, timeoutMs:
     if (Date.now() > deadline) throw new Error(`hush task of ${service} not ready after ${timeoutMs} ms (${tasks.map((t) => t.state).join(',') || 'no task'})`);
     await sleep(2);
   }
+}
+
+/** Places `n` services of one secret each on the node and waits until the last one's file is served. */
+async function loadNode(control: ControlClient, agent: RunningAgent, n: number, log: (line: string) => void): Promise<void> {
+  const t = Date.now();
+  for (let i = 0; i < n; i++) {
+    await rpc(control, 'CreateSecret', { name: `load-${i}`, data: randomBytes(64), labels: {} });
+    await rpc(control, 'CreateService', { name: `load-${i}`, replicas: 1, secrets: [{ secretName: `load-${i}`, target: 'pw', uid: 0, gid: 0, mode: 0o400 }] });
+  }
+  const last = join(agent.mount, `load-${n - 1}.1`, 'pw');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      readdirSync(dirname(last));
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`node load: ${last} not served after 120 s`);
+      await sleep(50);
+    }
+  }
+  log(`node load: ${n} services (one secret each) served by the agent after ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 
 function hushSystem(control: ControlClient, agent: RunningAgent, probe: Probe, secretName: string, prefix: string): System {
@@ -212,6 +239,7 @@ export async function runLifecycle(bench: LifecycleBench, opts: BenchOptions): P
     const control = manager.control();
     const secretName = `bench-${kind}`;
     await rpc(control, 'CreateSecret', { name: secretName, data: randomBytes(64), labels: {} });
+    if (NODE_LOAD > 0) await loadNode(control, agent, NODE_LOAD, log);
 
     let systems: System[] = [hushSystem(control, agent, probe, secretName, `hush-${kind}`)];
     if (!opts.baseline) baselineSkipped = 'turned off (--no-baseline)';

@@ -39,6 +39,8 @@ export class ClusterView {
   readonly denied = new Map<string, DeniedCertRecord>();
   /** Task ids by the node they run on. */
   readonly tasksByNode = new Map<string, Set<string>>();
+  /** Task ids by their service (also for tasks whose service is gone). */
+  readonly tasksByService = new Map<string, Set<string>>();
   /** Store key → the revision that last wrote it, for compare-and-swap writes. */
   readonly modRevs = new Map<string, number>();
   revision = 0;
@@ -76,6 +78,10 @@ export class ClusterView {
 
   tasksOnNode(nodeId: string): TaskRecord[] {
     return [...(this.tasksByNode.get(nodeId) ?? [])].map((id) => this.tasks.get(id)!);
+  }
+
+  tasksOfService(serviceId: string): TaskRecord[] {
+    return [...(this.tasksByService.get(serviceId) ?? [])].map((id) => this.tasks.get(id)!);
   }
 
   serviceByName(name: string): ServiceRecord | undefined {
@@ -132,15 +138,21 @@ export class ClusterView {
   }
 
   private indexTask(id: string, before?: TaskRecord, after?: TaskRecord): void {
-    if (before?.nodeId) {
-      const set = this.tasksByNode.get(before.nodeId);
-      set?.delete(id);
-      if (set?.size === 0) this.tasksByNode.delete(before.nodeId);
-    }
-    if (after?.nodeId) {
-      let set = this.tasksByNode.get(after.nodeId);
-      if (!set) this.tasksByNode.set(after.nodeId, (set = new Set()));
-      set.add(id);
-    }
+    if (before?.nodeId) unindex(this.tasksByNode, before.nodeId, id);
+    if (after?.nodeId) index(this.tasksByNode, after.nodeId, id);
+    if (before) unindex(this.tasksByService, before.serviceId, id);
+    if (after) index(this.tasksByService, after.serviceId, id);
   }
+}
+
+function index(by: Map<string, Set<string>>, key: string, id: string): void {
+  let set = by.get(key);
+  if (!set) by.set(key, (set = new Set()));
+  set.add(id);
+}
+
+function unindex(by: Map<string, Set<string>>, key: string, id: string): void {
+  const set = by.get(key);
+  set?.delete(id);
+  if (set?.size === 0) by.delete(key);
 }
