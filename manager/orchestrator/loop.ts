@@ -1,12 +1,16 @@
 // Runs reconcile() whenever services, tasks or nodes change, and commits its
 // task changes as one transaction. Changes already queued are coalesced into one
 // pass (setImmediate), with no fixed debounce.
+//
+// A pass reconciles only the services that changed or whose tasks changed, so its cost follows
+// the change, not the cluster's size. Anything that can concern every service (a node changed, a
+// pass that failed, the start) makes the next pass a whole one.
 import type { Store, Compare, Op } from '../store/store.js';
-import type { ClusterView } from '../state/view.js';
-import { encode, keys } from '../state/records.js';
+import type { ClusterView, ViewChange } from '../state/view.js';
+import { encode, keys, type TaskRecord } from '../state/records.js';
 import type { Logger } from '../../common/log.js';
 import { newId } from '../../common/ids.js';
-import { reconcile } from './reconcile.js';
+import { reconcile, type ReconcileInput } from './reconcile.js';
 
 export class OrchestratorLoop {
   private scheduled = false;
@@ -15,12 +19,16 @@ export class OrchestratorLoop {
   private stopped = false;
   private unsubscribe?: () => void;
   private idleWaiters: Array<() => void> = [];
+  /** The next pass reconciles every service (else only `dirty`). */
+  private whole = true;
+  /** Services changed, or with tasks changed, since the last pass started. */
+  private dirty = new Set<string>();
 
   constructor(private readonly store: Store, private readonly view: ClusterView, private readonly log: Logger) {}
 
   start(): void {
     this.unsubscribe = this.view.onChange((changes) => {
-      if (changes.some((c) => c.kind === 'service' || c.kind === 'task' || c.kind === 'node')) this.kick();
+      if (this.mark(changes)) this.kick();
     });
     this.kick(); // resume after a restart: whatever the store holds is reconciled at once
   }
@@ -38,6 +46,31 @@ export class OrchestratorLoop {
   settled(): Promise<void> {
     if (this.stopped || this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Records what the changes touch; true if a pass is needed. */
+  private mark(changes: ViewChange[]): boolean {
+    let relevant = false;
+    for (const c of changes) {
+      if (c.kind === 'node') this.whole = true;
+      else if (c.kind === 'service') this.dirty.add(c.id);
+      else if (c.kind === 'task') {
+        if (c.before) this.dirty.add(c.before.serviceId);
+        if (c.after) this.dirty.add(c.after.serviceId);
+      } else continue;
+      relevant = true;
+    }
+    return relevant;
+  }
+
+  /** The reconcile input for this pass: the whole view, or the dirty services and their tasks. */
+  private input(): ReconcileInput {
+    const { whole, dirty } = this;
+    this.whole = false;
+    this.dirty = new Set();
+    const now = Date.now();
+    if (whole) return { services: this.view.services, tasks: this.view.tasks, nodes: this.view.nodes, now, newId };
+    return scopedInput(this.view, dirty, now, newId);
   }
 
   private isIdle(): boolean {
@@ -61,9 +94,7 @@ export class OrchestratorLoop {
   private async pass(): Promise<void> {
     this.running = true;
     try {
-      const { put, delete: del } = reconcile({
-        services: this.view.services, tasks: this.view.tasks, nodes: this.view.nodes, now: Date.now(), newId,
-      });
+      const { put, delete: del } = reconcile(this.input());
       if (put.length === 0 && del.length === 0) return;
       const compares: Compare[] = [];
       const ops: Op[] = [];
@@ -87,9 +118,13 @@ export class OrchestratorLoop {
       // Let the view catch up first, so the next pass does not recompute from stale state.
       // A failed compare means something changed meanwhile: reconcile again over it.
       await this.view.waitFor(result.revision);
-      if (!result.ok) this.again = true;
-      else this.log.debug({ put: put.length, deleted: del.length, revision: result.revision }, 'tasks reconciled');
+      if (!result.ok) {
+        // Something changed meanwhile: reconcile again, wholly (the scope may have grown).
+        this.whole = true;
+        this.again = true;
+      } else this.log.debug({ put: put.length, deleted: del.length, revision: result.revision }, 'tasks reconciled');
     } catch (err) {
+      this.whole = true;
       this.log.error({ err: (err as Error).message }, 'reconcile failed');
     } finally {
       this.running = false;
@@ -100,4 +135,21 @@ export class OrchestratorLoop {
       if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
+}
+
+/** reconcile()'s input for `dirty` services only: their tasks, and every other task counted on its node. */
+export function scopedInput(
+  view: Pick<ClusterView, 'services' | 'nodes' | 'tasksByNode' | 'tasksOfService'>,
+  dirty: ReadonlySet<string>, now: number, makeId: () => string,
+): ReconcileInput {
+  const tasks = new Map<string, TaskRecord>();
+  const loadOutside = new Map<string, number>();
+  for (const [nodeId, ids] of view.tasksByNode) loadOutside.set(nodeId, ids.size);
+  for (const serviceId of dirty) {
+    for (const task of view.tasksOfService(serviceId)) {
+      tasks.set(task.id, task);
+      if (task.nodeId) loadOutside.set(task.nodeId, loadOutside.get(task.nodeId)! - 1);
+    }
+  }
+  return { services: view.services, tasks, nodes: view.nodes, now, newId: makeId, scope: { services: dirty, loadOutside } };
 }

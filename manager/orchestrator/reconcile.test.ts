@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NodeRecord, ServiceRecord, TaskRecord } from '../state/records.js';
 import { reconcile, type TaskChanges } from './reconcile.js';
+import { scopedInput } from './loop.js';
 
 // A small cluster simulator: state in maps, reconcile, apply the changes.
 
@@ -495,4 +496,86 @@ test('scale: 1,000 nodes × 100 services converge quickly and spread evenly', ()
   assert.deepEqual(c.step(), { put: [], delete: [] });
   const second = performance.now() - t1;
   assert.ok(first < 2000 && second < 2000, `took ${first.toFixed(0)} ms and ${second.toFixed(0)} ms`);
+});
+
+/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The view's indexes over the simulator's maps, as scopedInput reads them. */
+function indexed(c: Cluster) {
+  const tasksByNode = new Map<string, Set<string>>();
+  const byService = new Map<string, TaskRecord[]>();
+  for (const t of c.tasks.values()) {
+    if (t.nodeId) tasksByNode.set(t.nodeId, (tasksByNode.get(t.nodeId) ?? new Set()).add(t.id));
+    byService.set(t.serviceId, [...(byService.get(t.serviceId) ?? []), t]);
+  }
+  return { services: c.services, nodes: c.nodes, tasksByNode, tasksOfService: (id: string) => byService.get(id) ?? [] };
+}
+
+test('a pass over only the changed services gives exactly what a whole pass gives (seeded random changes)', () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const rand = prng(seed);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+    const nodes = Array.from({ length: 6 }, (_, i) => node(`n${i}`, { labels: { zone: `z${i % 2}` }, availability: i === 5 ? 'pause' : 'active' }));
+    const constraints = [[], [], ['node.labels.zone==z0'], ['node.labels.zone!=z0'], ['node.hostname==host-n3'], ['node.labels.zone==nowhere']];
+    const c = new Cluster(nodes, Array.from({ length: 12 }, (_, i) => service(`s${String(i).padStart(2, '0')}`, {
+      mode: i % 5 === 0 ? 'global' : 'replicated', replicas: 1 + (i % 4), constraints: pick(constraints),
+    })));
+    c.converge();
+    let next = 100;
+    let compared = 0;
+    for (let round = 0; round < 150; round++) {
+      const dirty = new Set<string>();
+      for (let k = 1 + Math.floor(rand() * 3); k > 0; k--) {
+        const ids = [...c.services.keys()];
+        const roll = rand();
+        if (roll < 0.15 && ids.length > 1) {
+          const id = pick(ids);
+          c.services.delete(id);
+          dirty.add(id);
+        } else if (roll < 0.3) {
+          const id = `s${next++}`;
+          c.setService(id, { mode: rand() < 0.2 ? 'global' : 'replicated', replicas: Math.floor(rand() * 5), constraints: pick(constraints) });
+          dirty.add(id);
+        } else if (roll < 0.6) {
+          const id = pick(ids);
+          c.setService(id, { replicas: Math.floor(rand() * 6) });
+          dirty.add(id);
+        } else if (roll < 0.75) {
+          const id = pick(ids);
+          c.setService(id, { constraints: pick(constraints) });
+          dirty.add(id);
+        } else {
+          // A node reports on a task: its service is dirty.
+          const tasks = [...c.tasks.values()].filter((t) => t.nodeId);
+          if (!tasks.length) continue;
+          const t = pick(tasks);
+          c.tasks.set(t.id, { ...t, state: pick(['ready', 'failed', 'removed'] as const) });
+          dirty.add(t.serviceId);
+        }
+      }
+      const ids = (from: number) => () => `new${from++}`;
+      const whole = reconcile({ services: c.services, tasks: c.tasks, nodes: c.nodes, now: c.now + 1000, newId: ids(round * 1000) });
+      const scoped = reconcile(scopedInput(indexed(c), dirty, c.now + 1000, ids(round * 1000)));
+      assert.deepEqual(
+        { put: scoped.put, delete: [...scoped.delete].sort() }, { put: whole.put, delete: [...whole.delete].sort() },
+        `seed ${seed}, round ${round}: the scoped pass over ${[...dirty].join(',')} differs from the whole pass`,
+      );
+      compared += whole.put.length + whole.delete.length;
+      c.converge();
+      if (rand() < 0.1) {
+        // A node change: the loop makes the next pass a whole one; here too.
+        c.setNode(pick(nodes).id, { availability: pick(['active', 'drain', 'pause'] as const) });
+        c.converge();
+      }
+    }
+    assert.ok(compared > 100, `seed ${seed}: the rounds changed tasks (${compared} task changes compared)`);
+  }
 });

@@ -7,10 +7,18 @@ import { parseConstraint, satisfies, type Constraint } from './constraints.js';
 
 export interface ReconcileInput {
   services: ReadonlyMap<string, ServiceRecord>;
+  /** Every task; with `scope`, exactly the tasks of the scoped services. */
   tasks: ReadonlyMap<string, TaskRecord>;
   nodes: ReadonlyMap<string, NodeRecord>;
   now: number;
   newId: () => string;
+  /**
+   * Reconcile only these services (a change touched nothing else): their tasks are in `tasks`, and
+   * the tasks of every other service count where they run (`loadOutside`: node id → tasks), so
+   * placement spreads exactly as a whole pass would. Valid only when the services outside the scope
+   * are already reconciled against the current nodes (a whole pass would leave them unchanged).
+   */
+  scope?: { services: ReadonlySet<string>; loadOutside: ReadonlyMap<string, number> };
 }
 
 /** Only real changes: an unchanged task is never in put. Deletes are task ids (the tasks map's keys). */
@@ -149,13 +157,13 @@ interface Unplaced {
 }
 
 export function reconcile(input: ReconcileInput): TaskChanges {
-  const { services, tasks, nodes, now, newId } = input;
+  const { services, tasks, nodes, now, newId, scope } = input;
   const put: TaskRecord[] = [];
   const del: string[] = [];
   const sortedNodes = [...nodes.values()].sort((a, b) => byString(a.id, b.id));
 
   // Tasks that stay on (or are placed on) each node, for placement.
-  const total = new Map<string, number>();
+  const total = new Map<string, number>(scope?.loadOutside);
   const perService = new Map<string, Map<string, number>>();
   const countOn = (serviceId: string, nodeId: string): void => {
     total.set(nodeId, (total.get(nodeId) ?? 0) + 1);
@@ -180,7 +188,8 @@ export function reconcile(input: ReconcileInput): TaskChanges {
     list.push([key, task]);
   }
 
-  const sortedServices = [...services.values()].sort((a, b) => byString(a.id, b.id));
+  const reconciled = scope ? [...scope.services].flatMap((id) => services.get(id) ?? []) : [...services.values()];
+  const sortedServices = reconciled.sort((a, b) => byString(a.id, b.id));
   const toPlace: { plan: ServicePlan; unplaced: Unplaced[] }[] = [];
 
   for (const service of sortedServices) {
