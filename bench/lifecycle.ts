@@ -23,10 +23,11 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startAgent, rpc, type RunningAgent } from './agent-proc.js';
 import {
-  abbaOrder, checkInterrupted, fmtMs, Interrupted, percentile, sleep, table,
+  abbaOrder, checkInterrupted, fmtMs, Interrupted, onCleanup, percentile, sleep, table,
   type BenchOptions, type BenchResult, type Figure,
 } from './harness.js';
 import { startManager, type ControlClient, type RunningManager } from './manager-proc.js';
+import { TestNode } from '../integration/helpers/node.js';
 import { clock, Probe, type ProbeResult } from './probe.js';
 import { API_VERSION, BaselineUnavailable, startSwarm, type RunningSwarm } from './swarm.js';
 import { prepareSwarmTasks, type SwarmTasks } from './swarm-tasks.js';
@@ -45,6 +46,16 @@ const ROUNDS = 4;
  * grows with what the node holds shows up here).
  */
 const NODE_LOAD = Number(process.env.HUSH_BENCH_NODE_LOAD ?? 0) || 0;
+/**
+ * HUSH_BENCH_CLUSTER_LOAD=N: before the cycles, N other services (one secret each) run on
+ * LOAD_NODES test nodes (integration/helpers/node.ts: real certificates, real streams, heartbeats)
+ * labelled load=1, so that the cycles measure a cluster of N services where the node itself holds
+ * none of them (the cost of a change that grows with the cluster shows up here).
+ */
+const CLUSTER_LOAD = Number(process.env.HUSH_BENCH_CLUSTER_LOAD ?? 0) || 0;
+const LOAD_NODES = 10;
+/** The measured services stay off the load nodes. */
+const MEASURED_CONSTRAINTS = CLUSTER_LOAD > 0 ? ['node.labels.load!=1'] : [];
 
 export interface Cycle {
   /** Issue → file readable (ms). */
@@ -80,13 +91,20 @@ async function waitTaskReady(control: ControlClient, service: string, timeoutMs:
   }
 }
 
+/** Creates `n` services of one secret each (`load-<i>`), placed by `constraints`. */
+async function createLoad(control: ControlClient, n: number, constraints: string[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await rpc(control, 'CreateSecret', { name: `load-${i}`, data: randomBytes(64), labels: {} });
+    await rpc(control, 'CreateService', {
+      name: `load-${i}`, replicas: 1, constraints, secrets: [{ secretName: `load-${i}`, target: 'pw', uid: 0, gid: 0, mode: 0o400 }],
+    });
+  }
+}
+
 /** Places `n` services of one secret each on the node and waits until the last one's file is served. */
 async function loadNode(control: ControlClient, agent: RunningAgent, n: number, log: (line: string) => void): Promise<void> {
   const t = Date.now();
-  for (let i = 0; i < n; i++) {
-    await rpc(control, 'CreateSecret', { name: `load-${i}`, data: randomBytes(64), labels: {} });
-    await rpc(control, 'CreateService', { name: `load-${i}`, replicas: 1, secrets: [{ secretName: `load-${i}`, target: 'pw', uid: 0, gid: 0, mode: 0o400 }] });
-  }
+  await createLoad(control, n, []);
   const last = join(agent.mount, `load-${n - 1}.1`, 'pw');
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -101,6 +119,25 @@ async function loadNode(control: ControlClient, agent: RunningAgent, n: number, 
   log(`node load: ${n} services (one secret each) served by the agent after ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 
+/** Joins LOAD_NODES test nodes labelled load=1 and runs `n` services on them; returns a stop function. */
+async function loadCluster(manager: RunningManager, control: ControlClient, n: number, log: (line: string) => void): Promise<() => void> {
+  const t = Date.now();
+  const { token } = await rpc<{ token: string }>(control, 'GetJoinToken', { role: 'worker' });
+  const nodes: TestNode[] = [];
+  const stop = onCleanup('load test nodes', () => { for (const node of nodes) node.close(); });
+  for (let i = 0; i < LOAD_NODES; i++) {
+    const node = await TestNode.join(`127.0.0.1:${manager.port}`, token, `load-${i}`, { load: '1' });
+    nodes.push(node);
+    node.open();
+    node.startHeartbeats(1000);
+  }
+  await createLoad(control, n, ['node.labels.load==1']);
+  const held = () => nodes.reduce((sum, node) => sum + node.state.tasks.size, 0);
+  await Promise.all(nodes.map((node) => node.until(`its share of ${n} load tasks`, () => held() === n, 120_000)));
+  log(`cluster load: ${n} services (one secret each) on ${LOAD_NODES} test nodes after ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return stop;
+}
+
 function hushSystem(control: ControlClient, agent: RunningAgent, probe: Probe, secretName: string, prefix: string): System {
   return {
     name: 'hush',
@@ -111,7 +148,9 @@ function hushSystem(control: ControlClient, agent: RunningAgent, probe: Probe, s
       const present = probe.start({ op: 'readable', path, timeoutMs: PROBE_TIMEOUT_MS, gapMs: PROBE_GAP_MS });
       await present.polling;
       const c0 = clock();
-      await rpc(control, 'CreateService', { name: service, replicas: 1, secrets: [{ secretName, target: 'pw', uid: 0, gid: 0, mode: 0o400 }] });
+      await rpc(control, 'CreateService', {
+        name: service, replicas: 1, constraints: MEASURED_CONSTRAINTS, secrets: [{ secretName, target: 'pw', uid: 0, gid: 0, mode: 0o400 }],
+      });
       const c1 = clock();
       const p = await present.done;
 
@@ -230,6 +269,7 @@ export async function runLifecycle(bench: LifecycleBench, opts: BenchOptions): P
   let agent: RunningAgent | undefined;
   let swarm: RunningSwarm | undefined;
   let probe: Probe | undefined;
+  let stopLoad: (() => unknown) | undefined;
   let baselineSkipped: string | undefined;
   try {
     manager = await startManager({ cpuProfDir: opts.cpuProfDir });
@@ -240,6 +280,7 @@ export async function runLifecycle(bench: LifecycleBench, opts: BenchOptions): P
     const secretName = `bench-${kind}`;
     await rpc(control, 'CreateSecret', { name: secretName, data: randomBytes(64), labels: {} });
     if (NODE_LOAD > 0) await loadNode(control, agent, NODE_LOAD, log);
+    if (CLUSTER_LOAD > 0) stopLoad = await loadCluster(manager, control, CLUSTER_LOAD, log);
 
     let systems: System[] = [hushSystem(control, agent, probe, secretName, `hush-${kind}`)];
     if (!opts.baseline) baselineSkipped = 'turned off (--no-baseline)';
@@ -310,6 +351,8 @@ export async function runLifecycle(bench: LifecycleBench, opts: BenchOptions): P
       row('swarm', base),
     ]);
     report.push(`${kind}: ${what.call} (swarm: ${what.swarmCall}) issued → ${what.event} on the node, seen by a prober thread looping on it`);
+    if (NODE_LOAD) report.push(`hush node load: the node also serves ${NODE_LOAD} other services (HUSH_BENCH_NODE_LOAD)`);
+    if (CLUSTER_LOAD) report.push(`hush cluster load: ${CLUSTER_LOAD} other services run on ${LOAD_NODES} other nodes (HUSH_BENCH_CLUSTER_LOAD)`);
     if (PROBE_GAP_MS) report.push(`hush prober: ${PROBE_GAP_MS} ms pause between attempts (HUSH_BENCH_PROBE_GAP_MS), not a tight loop`);
     report.push(`"call returns": issued → the control call's answer; "probe step": median duration of the decisive probe call (the measurement's resolution)`);
     if (kind === 'revoke') {
@@ -341,6 +384,7 @@ export async function runLifecycle(bench: LifecycleBench, opts: BenchOptions): P
     return { report, figures, baselineName: 'swarm', baselineSkipped };
   } finally {
     await probe?.close();
+    await stopLoad?.();
     await Promise.allSettled([
       swarm?.stop().then(() => log('dockerd stopped, swarm data root removed')),
       (async () => {
