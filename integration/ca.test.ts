@@ -7,6 +7,7 @@ import { createCsr, generateNodeKey } from '../common/certs.js';
 import { CertificateAuthority, createRootCA } from '../manager/ca/ca.js';
 import { parseToken as parseJoinToken, rootDigest as caDigest } from './helpers/tokens.js';
 import type { IssueNodeCertificateResponse__Output as Issued } from '../proto/gen/hush/v1/IssueNodeCertificateResponse.js';
+import { TestNode } from './helpers/node.js';
 import { hush, hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './helpers/manager.js';
 import {
   bootstrapCredentials, caClient, controlTlsClient, grpc, statusName, tlsCredentials, unary, unaryError,
@@ -168,7 +169,36 @@ test('CA over mTLS: root pinned by the token, join with worker and manager token
     // The renewed certificate works as a client certificate too.
     const asRenewed = caClient(port, tlsCredentials(rootPem, newKey, renewed.certificatePem));
     clients.push(asRenewed);
-    assert.equal((await unary<Issued>(asRenewed, 'RenewNodeCertificate', { csrPem: createCsr(newKey) })).nodeId, worker.nodeId);
+    const third = await unary<Issued>(asRenewed, 'RenewNodeCertificate', { csrPem: createCsr(newKey) });
+    assert.equal(third.nodeId, worker.nodeId);
+    // Accepted now: the newest certificate (third) and the one its renewal was made with (renewed).
+    // The first one, replaced twice, is refused: a stolen old key is worth nothing once the node renewed.
+    const replaced = await unaryError(asWorker, 'RenewNodeCertificate', { csrPem: createCsr(workerKey) });
+    assertOneLineStatus(replaced, [grpc.status.PERMISSION_DENIED], 'RenewNodeCertificate with a replaced certificate');
+    assert.match(replaced.details, /was replaced by a renewal/);
+    // A renewal whose answer was lost does not lock the node out: it renews again with the same certificate.
+    const fourth = await unary<Issued>(asRenewed, 'RenewNodeCertificate', { csrPem: createCsr(newKey) });
+    // Once the node uses its newest certificate, the one it replaced is refused too.
+    const asNode = (certificatePem: string) => {
+      const n = new TestNode(`127.0.0.1:${port}`, { nodeId: worker.nodeId, role: 'worker', keyPem: newKey, certPem: certificatePem, caPem: rootPem });
+      clients.push({ close: () => n.close() } as grpc.Client);
+      return n;
+    };
+    await asNode(renewed.certificatePem).heartbeat(); // still accepted
+    await asNode(fourth.certificatePem).heartbeat(); // the node uses its newest certificate
+    const old = asNode(renewed.certificatePem);
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const err = await old.heartbeat().then(() => undefined, (e: grpc.ServiceError) => e);
+      if (err) {
+        assertOneLineStatus(err, [grpc.status.PERMISSION_DENIED], 'Heartbeat with the certificate the node has replaced');
+        assert.match(err.details, /was replaced by a renewal/);
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the replaced certificate is still accepted 5 s after the node used its new one');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(run.logs.some((l) => String(l.msg).startsWith('node uses its renewed certificate') && l.nodeId === worker.nodeId));
 
     // 8. Control over TLS: a worker certificate is not an admin.
     const controlAsWorker = controlTlsClient(port, tlsCredentials(rootPem, workerKey, worker.certificatePem));

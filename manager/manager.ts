@@ -139,7 +139,25 @@ export class Manager implements MembershipCheck {
     if (denied) return `certificate ${identity.serial} of node ${denied.nodeId} has been revoked (the node was removed)`;
     const node = await state.nodes.find(identity.nodeId);
     if (!node) return `node ${identity.nodeId} is not a member of this cluster (removed?)`;
-    return undefined;
+    if (identity.serial === node.certSerial) {
+      if (node.previousCertSerial) this.retirePreviousCertificate(state, node.id, node.previousCertSerial);
+      return undefined;
+    }
+    if (identity.serial === node.previousCertSerial) return undefined;
+    return `certificate ${identity.serial} of node ${identity.nodeId} was replaced by a renewal`;
+  }
+
+  /** Nodes whose previous certificate is being retired (one write each, however many calls race). */
+  private readonly retiring = new Set<string>();
+
+  /** The node uses its renewed certificate: the one it replaced is refused from now on. */
+  private retirePreviousCertificate(state: Unlocked, nodeId: string, serial: string): void {
+    if (this.retiring.has(nodeId)) return;
+    this.retiring.add(nodeId);
+    state.nodes.update(nodeId, (n) => (n.previousCertSerial === serial ? { ...n, previousCertSerial: undefined } : n)).then(
+      () => this.log.info({ nodeId, serial }, 'node uses its renewed certificate: the one it replaced is refused from now on'),
+      (err: Error) => this.log.warn({ nodeId, err: err.message }, 'cannot retire the replaced node certificate'),
+    ).finally(() => this.retiring.delete(nodeId));
   }
 
   /**

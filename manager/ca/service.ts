@@ -96,7 +96,7 @@ export class CAService {
     const cert = this.cluster.ca.issue({
       csrPem, nodeId: node.id, role: node.role, clusterId: this.cluster.id, validityMs: this.cluster.record.certExpiryMs,
     });
-    await this.nodes.update(node.id, (n) => ({ ...n, certSerial: cert.serial, certNotAfterMs: cert.notAfter.getTime() }));
+    await this.nodes.update(node.id, (n) => ({ ...n, certSerial: cert.serial, certNotAfterMs: cert.notAfter.getTime(), previousCertSerial: caller.serial }));
     this.log.info({ nodeId: node.id, serial: cert.serial }, 'node certificate renewed');
     return { nodeId: node.id, certificatePem: cert.certPem, rootCaPem: this.cluster.ca.certPem, role: node.role };
   }

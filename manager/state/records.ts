@@ -48,6 +48,12 @@ export interface NodeRecord {
   labels: Record<string, string>;
   certSerial: string;
   certNotAfterMs: number;
+  /**
+   * The certificate the last renewal was authenticated with: still accepted until the node is
+   * seen using its new one (a renewal whose answer was lost must not lock the node out), then
+   * cleared. Any other older certificate of the node is refused.
+   */
+  previousCertSerial?: string;
   state: NodeState;
   availability: NodeAvailability;
   createdAtMs: number;
