@@ -25,6 +25,8 @@ export interface ManagerOptions {
 }
 
 export const DEFAULT_HEARTBEAT: LivenessOptions = { periodMs: 5000, missed: 3 };
+/** How often expired certificates are dropped from the deny list. */
+const DENY_LIST_PRUNE_MS = 60 * 60_000;
 
 export interface Unlocked {
   dek: Buffer;
@@ -46,6 +48,7 @@ export class Manager implements MembershipCheck {
   private state?: Unlocked;
   private unlocking = false;
   private unlockListeners: Array<(u: Unlocked) => void> = [];
+  private pruneTimer?: NodeJS.Timeout;
 
   private constructor(readonly stateDir: string, readonly store: Store, readonly log: Logger, readonly opts: ManagerOptions) {
     this.autolock = isAutolocked(stateDir);
@@ -123,12 +126,21 @@ export class Manager implements MembershipCheck {
     };
     orchestrator.start();
     dispatcher.start();
+    this.pruneDenyList();
+    this.pruneTimer = setInterval(() => this.pruneDenyList(), DENY_LIST_PRUNE_MS).unref();
     for (const l of this.unlockListeners) l(this.state);
   }
 
   // MembershipCheck, for the authorizer.
   clusterId(): string | undefined {
     return this.state?.cluster.id;
+  }
+
+  private pruneDenyList(): void {
+    this.state?.nodeAdmin.pruneDenied(Date.now()).then(
+      (n) => { if (n) this.log.info({ pruned: n }, 'expired certificates dropped from the deny list'); },
+      (err: Error) => this.log.warn({ err: err.message }, 'cannot prune the deny list'),
+    );
   }
 
   async refusal(identity: PeerIdentity): Promise<string | undefined> {
@@ -166,11 +178,13 @@ export class Manager implements MembershipCheck {
    * refuses must not be marked down and have its tasks, and so its secrets, taken away).
    */
   quiesce(): void {
+    clearInterval(this.pruneTimer);
     this.state?.orchestrator.stop();
     this.state?.dispatcher.stop();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
     this.state?.dispatcher.stop();
     this.state?.orchestrator.stop();
     this.state?.view.close();

@@ -81,4 +81,18 @@ export class NodeAdmin {
     }
     throw unavailable(`node ${ref} is being changed concurrently, try again`);
   }
+
+  /**
+   * Deletes the deny-list entries of certificates that have expired: TLS refuses an expired
+   * certificate by itself, and the one path that accepts an expired certificate (renewal with proof)
+   * also requires the node to be a member, which a removed node is not. Returns how many it deleted.
+   */
+  async pruneDenied(nowMs: number): Promise<number> {
+    const expired = [...this.view.denied.values()].filter((d) => d.notAfterMs < nowMs);
+    if (!expired.length) return 0;
+    const compares = expired.map((d) => ({ key: keys.deniedCert(d.serial), modRev: this.view.modRev(keys.deniedCert(d.serial)) }));
+    const result = await this.store.txn(compares, expired.map((d) => ({ type: 'delete' as const, key: keys.deniedCert(d.serial) })));
+    await this.view.waitFor(result.revision);
+    return result.ok ? expired.length : 0;
+  }
 }
