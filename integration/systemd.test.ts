@@ -211,6 +211,7 @@ test('hush install systemd --prefix writes the units, the 0600 env files and the
     assert.match(env, new RegExp(`^HUSH_TOKEN=${token}$`, 'm'));
     assert.match(env, /^HUSH_MOUNT=\/run\/secrets$/m);
     assert.match(env, /^HUSH_AGENT_STATE_DIR=\/var\/lib\/hush\/agent$/m);
+    assert.match(env, /^HUSH_ANCHORS=\/run\/hush$/m, 'the anchors directory is written, with its default');
     assert.equal(mode('usr/local/bin/hush'), '755');
     assert.equal(file('usr/local/bin/hush'), `#!/bin/sh\n# Written by \`hush install systemd\`: the hush CLI of ${join(REPO_ROOT, 'dist', 'cli', 'main.js')}.\nexec '${process.execPath}' '${join(REPO_ROOT, 'dist', 'cli', 'main.js')}' "$@"\n`);
     assert.doesNotMatch(first.stdout + first.stderr, new RegExp(token), 'the token is never printed');
@@ -228,8 +229,17 @@ test('hush install systemd --prefix writes the units, the 0600 env files and the
     assert.match(env3, /^HUSH_MOUNT=\/run\/hush-secrets$/m);
     assert.match(env3, /^HUSH_MANAGERS=10\.0\.0\.1:4242,10\.0\.0\.2:4242$/m);
     assert.match(env3, new RegExp(`^HUSH_TOKEN=${token}$`, 'm'));
+    const noAnchors = await hush(['install', 'systemd', '--prefix', prefix, '--anchors', 'none']);
+    assert.equal(noAnchors.code, 0, noAnchors.stderr);
+    assert.match(file('etc/hush/agent.env'), /^HUSH_ANCHORS=none$/m);
+    assert.match(file('etc/hush/agent.env'), /^HUSH_MOUNT=\/run\/hush-secrets$/m, 'the other values are kept');
+    const relAnchors = await hush(['install', 'systemd', '--prefix', prefix, '--anchors', 'run/hush']);
+    assert.notEqual(relAnchors.code, 0);
+    assert.match(relAnchors.stderr, /^Error: --anchors must be an absolute path/);
+    assert.equal(relAnchors.stderr.trim().split('\n').length, 1, relAnchors.stderr);
+    assert.match(file('etc/hush/agent.env'), /^HUSH_ANCHORS=none$/m, 'a refused value changes nothing');
     assert.equal(mode('etc/hush/agent.env'), '600');
-    const restore = await hush(['install', 'systemd', '--prefix', prefix, '--mount', '/run/secrets']);
+    const restore = await hush(['install', 'systemd', '--prefix', prefix, '--mount', '/run/secrets', '--anchors', '/run/hush']);
     assert.equal(restore.code, 0, restore.stderr);
     assert.equal(file('etc/hush/agent.env'), env);
 

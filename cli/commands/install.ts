@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJoinToken } from '../../common/join-token.js';
-import { DEFAULT_AGENT_STATE_DIR, DEFAULT_MANAGER_STATE_DIR, DEFAULT_MOUNT } from '../../common/defaults.js';
+import { DEFAULT_AGENT_STATE_DIR, DEFAULT_ANCHORS, DEFAULT_MANAGER_STATE_DIR, DEFAULT_MOUNT } from '../../common/defaults.js';
 import { CliError } from '../client.js';
 import { parseHostPort } from '../input.js';
 import { action } from './common.js';
@@ -35,6 +35,8 @@ export interface InstallOptions {
   managers?: string;
   token?: string;
   mount?: string;
+  /** HUSH_ANCHORS: a directory, or 'none'. */
+  anchors?: string;
   agentStateDir?: string;
   node: string;
   cli: string;
@@ -56,7 +58,7 @@ function writeAtomic(path: string, text: string, mode: number): void {
   renameSync(tmp, path);
 }
 
-export function agentEnvText(o: { managers?: string; token?: string; mount: string; stateDir: string }): string {
+export function agentEnvText(o: { managers?: string; token?: string; mount: string; anchors: string; stateDir: string }): string {
   return [
     '# /etc/hush/agent.env: configuration of hush-agent.service (written by `hush install systemd`).',
     '# Mode 0600, owned by root: it holds the join token. The token is needed on the first start only',
@@ -68,6 +70,8 @@ export function agentEnvText(o: { managers?: string; token?: string; mount: stri
     '# Worker join token (`hush join-token worker` on a manager):',
     o.token ? `HUSH_TOKEN=${envValue('--token', o.token)}` : '#HUSH_TOKEN=HUSH-1-...',
     `HUSH_MOUNT=${envValue('--mount', o.mount)}`,
+    '# Per-task propagation anchors for containers (DIR/<task>/secrets binds HUSH_MOUNT/<task>), or none:',
+    `HUSH_ANCHORS=${envValue('--anchors', o.anchors)}`,
     `HUSH_AGENT_STATE_DIR=${envValue('--agent-state-dir', o.stateDir)}`,
     '#HUSH_LOG_LEVEL=info',
     '',
@@ -127,7 +131,11 @@ export function installSystemd(o: InstallOptions): InstalledFile[] {
   const token = o.token ?? previous.HUSH_TOKEN;
   const mount = o.mount ?? previous.HUSH_MOUNT ?? DEFAULT_MOUNT;
   const stateDir = o.agentStateDir ?? previous.HUSH_AGENT_STATE_DIR ?? DEFAULT_AGENT_STATE_DIR;
+  const anchors = o.anchors ?? previous.HUSH_ANCHORS ?? DEFAULT_ANCHORS;
   if (!mount.startsWith('/') || !stateDir.startsWith('/')) throw new CliError('--mount and --agent-state-dir must be absolute paths');
+  if (anchors !== 'none' && (!anchors.startsWith('/') || anchors.replace(/\/+$/, '') === '')) {
+    throw new CliError(`--anchors must be an absolute path other than /, or none (got ${JSON.stringify(anchors)})`);
+  }
   const at = (p: string) => join(o.prefix, p);
   const out: InstalledFile[] = [];
   const put = (path: string, text: string, mode: number, overwrite: boolean) => {
@@ -141,8 +149,8 @@ export function installSystemd(o: InstallOptions): InstalledFile[] {
   };
   for (const unit of UNITS) put(`/etc/systemd/system/${unit}`, readFileSync(join(root, 'systemd', unit), 'utf8'), 0o644, true);
   // The agent's configuration holds the join token: kept as it is unless this run says something new.
-  const agentConfigGiven = !!(o.managers || o.token || o.mount || o.agentStateDir);
-  put('/etc/hush/agent.env', agentEnvText({ managers, token, mount, stateDir }), 0o600, !!o.force || agentConfigGiven);
+  const agentConfigGiven = !!(o.managers || o.token || o.mount || o.anchors || o.agentStateDir);
+  put('/etc/hush/agent.env', agentEnvText({ managers, token, mount, anchors, stateDir }), 0o600, !!o.force || agentConfigGiven);
   put('/etc/hush/manager.env', managerEnvText(), 0o600, !!o.force);
   chmodSync(at('/etc/hush'), 0o700);
   put('/usr/local/share/doc/hush/systemd.md', readFileSync(join(root, 'systemd', 'systemd.md'), 'utf8'), 0o644, true);
@@ -158,15 +166,16 @@ export function installCommands(program: Command): void {
     .option('--manager <host:port,...>', 'HUSH_MANAGERS for the agent')
     .option('--token <token>', 'HUSH_TOKEN for the agent (worker join token)')
     .option('--mount <dir>', `HUSH_MOUNT for the agent (default ${DEFAULT_MOUNT})`)
+    .option('--anchors <dir|none>', `HUSH_ANCHORS for the agent: per-task anchors for containers (default ${DEFAULT_ANCHORS})`)
     .option('--agent-state-dir <dir>', `HUSH_AGENT_STATE_DIR for the agent (default ${DEFAULT_AGENT_STATE_DIR})`)
     .option('--node <path>', 'node binary the wrapper runs', process.execPath)
     .option('--force', 'also overwrite existing /etc/hush/*.env files')
-    .action(action(async (_cmd, opts: { prefix: string; manager?: string; token?: string; mount?: string; agentStateDir?: string; node: string; force?: boolean }) => {
+    .action(action(async (_cmd, opts: { prefix: string; manager?: string; token?: string; mount?: string; anchors?: string; agentStateDir?: string; node: string; force?: boolean }) => {
       if (!opts.prefix.startsWith('/')) throw new CliError('--prefix must be an absolute path');
       const cli = join(packageRoot(), 'dist', 'cli', 'main.js');
       const files = installSystemd({
         prefix: resolve(opts.prefix), managers: opts.manager?.split(',').map((m) => m.trim()).join(','), token: opts.token?.trim(), mount: opts.mount,
-        agentStateDir: opts.agentStateDir, node: resolve(opts.node), cli, force: opts.force,
+        anchors: opts.anchors, agentStateDir: opts.agentStateDir, node: resolve(opts.node), cli, force: opts.force,
       });
       for (const w of sandboxWarnings(resolve(opts.node), cli)) process.stderr.write(`Warning: ${w}\n`);
       for (const f of files) console.log(`${f.action === 'written' ? 'wrote' : 'kept '} ${f.path} (${f.mode.toString(8).padStart(4, '0')})`);
