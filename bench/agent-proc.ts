@@ -6,13 +6,13 @@
 //
 // The agent is the FUSE server: nothing in the bench process that started it serves the mount, so
 // the bench (or a worker thread of it, or a child) may read the mount with synchronous calls.
-import * as grpc from '@grpc/grpc-js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from './harness.js';
-import type { ControlClient, RunningManager } from './manager-proc.js';
+import type { RunningManager } from './manager-proc.js';
+import { unary } from '../integration/helpers/grpc.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 /** A module that, preloaded into the agent (--import), runs a full GC on SIGUSR2 (see gc-on-signal.ts). */
@@ -38,14 +38,6 @@ export interface RunningAgent {
   /** With gcOnSignal: a full GC in the agent, resolved with process.memoryUsage() after it. */
   gc(): Promise<NodeJS.MemoryUsage>;
   stop(): Promise<void>;
-}
-
-/** One unary Control call as a promise. */
-export function rpc<Res>(client: ControlClient, method: string, request: object, deadlineMs = 30_000): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (r: object, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void>)[method];
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res as Res)));
-  });
 }
 
 /** Mount points at or under dir, deepest first. */
@@ -83,7 +75,7 @@ export async function startAgent(manager: RunningManager, opts: AgentOptions = {
 
   try {
     const control = manager.control();
-    const { token } = await rpc<{ token: string }>(control, 'GetJoinToken', { role: 'worker' });
+    const { token } = await unary<{ token: string }>(control, 'GetJoinToken', { role: 'worker' });
     const nodeArgs: string[] = [];
     if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir);
     if (opts.gcOnSignal) nodeArgs.push('--expose-gc', '--import', GC_PRELOAD);

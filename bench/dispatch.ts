@@ -20,18 +20,14 @@
 // of what the manager alone needs.
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { ControlClient } from '../proto/gen/hush/v1/Control.js';
 import type { CAClient } from '../proto/gen/hush/v1/CA.js';
 import { hushProto } from '../proto/load.js';
 import { createCsr, generateNodeKey } from '../common/certs.js';
 import { fetchPinnedRoot } from '../agent/join.js';
 import { CHANNEL_OPTIONS, joinerCredentials, type NodeCredentials } from '../agent/channel.js';
-import { HUSH_BIN, initManager } from '../integration/helpers/manager.js';
-import { controlUnixClient, unary } from '../integration/helpers/grpc.js';
+import { unary } from '../integration/helpers/grpc.js';
+import { startManager as startManagerProc, type ControlClient, type RunningManager } from './manager-proc.js';
 import { TestNode } from '../integration/helpers/node.js';
 import {
   checkInterrupted, fmtMs, onCleanup, percentile, sleep, table,
@@ -40,67 +36,22 @@ import {
 
 const REVOKE_TARGET_P99_MS = 25;
 
-interface Manager {
-  addr: string;
-  port: number;
+interface Manager extends Omit<RunningManager, 'control'> {
   workerToken: string;
   control: ControlClient;
-  /** The manager's JSON log lines so far (its stderr goes to a file, not a pipe: see below). */
-  logLines(): Array<Record<string, unknown>>;
-  stop(): Promise<void>;
 }
 
-/**
- * `hush manager init` + `run` (TLS on 127.0.0.1:0), with a Control client on its unix socket.
- * The manager logs synchronously (pino, sync) and writes an audit line per secret version sent to
- * or revoked from each node; on a pipe that this busy process drains late, those writes would
- * block the manager, so its stderr goes to a file, as it would to a journal.
- */
+/** A real manager (bench/manager-proc.ts) with the given heartbeat period, its worker token and a Control client. */
 async function startManager(opts: BenchOptions, heartbeatPeriod: string): Promise<Manager> {
-  const m = await initManager();
-  let control: ControlClient | undefined;
-  let proc: ChildProcess | undefined;
-  const logFile = join(m.root, 'manager.log');
-  const fd = openSync(logFile, 'w');
-  const stop = onCleanup(`hush manager in ${m.root}`, async () => {
-    control?.close();
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise<void>((r) => proc!.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc!.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    }
-    m.remove();
-  });
-  const logLines = () => readFileSync(logFile, 'utf8').split('\n').flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-  let port: number | undefined;
+  const m = await startManagerProc({ cpuProfDir: opts.cpuProfDir, env: { HUSH_HEARTBEAT_PERIOD: heartbeatPeriod } });
   try {
-    const env: NodeJS.ProcessEnv = { ...m.env, HUSH_HEARTBEAT_PERIOD: heartbeatPeriod };
-    const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
-    proc = spawn(process.execPath, [...nodeArgs, HUSH_BIN, 'manager', 'run', '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'ignore', fd] });
-    const deadline = Date.now() + 20_000;
-    while (port === undefined) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`manager exited:\n${readFileSync(logFile, 'utf8')}`);
-      if (Date.now() > deadline) throw new Error(`manager not ready after 20 s:\n${readFileSync(logFile, 'utf8')}`);
-      const ready = logLines().find((l) => l.msg === 'manager ready');
-      if (ready) port = Number(ready.port);
-      else await sleep(20);
-    }
-    control = controlUnixClient(m.stateDir);
+    const control = m.control();
+    const { token } = await unary<{ token: string }>(control, 'GetJoinToken', { role: 'worker' });
+    return { ...m, workerToken: token, control };
   } catch (e) {
-    await stop();
+    await m.stop();
     throw e;
-  } finally {
-    closeSync(fd);
   }
-  return { addr: `127.0.0.1:${port}`, port, workerToken: m.workerToken, control, logLines, stop };
 }
 
 function sorted(xs: number[]): Float64Array {

@@ -21,7 +21,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startAgent, rpc, type RunningAgent } from './agent-proc.js';
+import { startAgent, type RunningAgent } from './agent-proc.js';
+import { unary } from '../integration/helpers/grpc.js';
 import {
   abbaOrder, checkInterrupted, fmtMs, Interrupted, onCleanup, percentile, sleep, table,
   type BenchOptions, type BenchResult, type Figure,
@@ -84,7 +85,7 @@ interface System {
 async function waitTaskReady(control: ControlClient, service: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { tasks } = await rpc<{ tasks: Array<{ state: string }> }>(control, 'ListTasks', { service, node: '' });
+    const { tasks } = await unary<{ tasks: Array<{ state: string }> }>(control, 'ListTasks', { service, node: '' });
     if (tasks.length > 0 && tasks.every((t) => t.state === 'ready')) return;
     if (Date.now() > deadline) throw new Error(`hush task of ${service} not ready after ${timeoutMs} ms (${tasks.map((t) => t.state).join(',') || 'no task'})`);
     await sleep(2);
@@ -94,8 +95,8 @@ async function waitTaskReady(control: ControlClient, service: string, timeoutMs:
 /** Creates `n` services of one secret each (`load-<i>`), placed by `constraints`. */
 async function createLoad(control: ControlClient, n: number, constraints: string[]): Promise<void> {
   for (let i = 0; i < n; i++) {
-    await rpc(control, 'CreateSecret', { name: `load-${i}`, data: randomBytes(64), labels: {} });
-    await rpc(control, 'CreateService', {
+    await unary(control, 'CreateSecret', { name: `load-${i}`, data: randomBytes(64), labels: {} });
+    await unary(control, 'CreateService', {
       name: `load-${i}`, replicas: 1, constraints, secrets: [{ secretName: `load-${i}`, target: 'pw', uid: 0, gid: 0, mode: 0o400 }],
     });
   }
@@ -122,7 +123,7 @@ async function loadNode(control: ControlClient, agent: RunningAgent, n: number, 
 /** Joins LOAD_NODES test nodes labelled load=1 and runs `n` services on them; returns a stop function. */
 async function loadCluster(manager: RunningManager, control: ControlClient, n: number, log: (line: string) => void): Promise<() => void> {
   const t = Date.now();
-  const { token } = await rpc<{ token: string }>(control, 'GetJoinToken', { role: 'worker' });
+  const { token } = await unary<{ token: string }>(control, 'GetJoinToken', { role: 'worker' });
   const nodes: TestNode[] = [];
   const stop = onCleanup('load test nodes', () => { for (const node of nodes) node.close(); });
   for (let i = 0; i < LOAD_NODES; i++) {
@@ -151,7 +152,7 @@ function hushSystem(control: ControlClient, agent: RunningAgent, probe: Probe, s
       const present = probe.start({ op: 'readable', path, timeoutMs: PROBE_TIMEOUT_MS, gapMs: PROBE_GAP_MS });
       await present.polling;
       const c0 = clock();
-      await rpc(control, 'CreateService', {
+      await unary(control, 'CreateService', {
         name: service, replicas: 1, constraints: MEASURED_CONSTRAINTS, secrets: [{ secretName, target: 'pw', uid: 0, gid: 0, mode: 0o400 }],
       });
       const c1 = clock();
@@ -163,7 +164,7 @@ function hushSystem(control: ControlClient, agent: RunningAgent, probe: Probe, s
       const gone = probe.start({ op: 'gone', path, timeoutMs: PROBE_TIMEOUT_MS, gapMs: PROBE_GAP_MS });
       await gone.polling;
       const r0 = clock();
-      await rpc(control, 'RemoveService', { ref: service });
+      await unary(control, 'RemoveService', { ref: service });
       const r1 = clock();
       const g = await gone.done;
       await sleep(SETTLE_MS);
@@ -281,7 +282,7 @@ export async function runLifecycle(bench: LifecycleBench, opts: BenchOptions): P
     probe = new Probe();
     const control = manager.control();
     const secretName = `bench-${kind}`;
-    await rpc(control, 'CreateSecret', { name: secretName, data: randomBytes(64), labels: {} });
+    await unary(control, 'CreateSecret', { name: secretName, data: randomBytes(64), labels: {} });
     if (NODE_LOAD > 0) await loadNode(control, agent, NODE_LOAD, log);
     if (CLUSTER_LOAD > 0) stopLoad = await loadCluster(manager, control, CLUSTER_LOAD, log);
 

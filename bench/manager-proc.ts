@@ -1,15 +1,19 @@
 // A real hush manager for benchmarks: `hush manager init` + `hush manager run` in a temporary
 // state directory, as separate processes built from this tree (dist/cli/main.js). stop() (and the
 // bench's cleanup registry, on failure or interruption) kills it and removes the directory.
+//
+// The manager logs synchronously (pino) and writes an audit line per secret version sent to or
+// revoked from each node; on a pipe that a busy bench process drains late those writes would block
+// it, so its stderr goes to a file (DIR/manager.log), as it would to a journal.
 import * as grpc from '@grpc/grpc-js';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { hushProto } from '../proto/load.js';
-import { onCleanup } from './harness.js';
+import { onCleanup, sleep } from './harness.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
@@ -26,6 +30,10 @@ export interface RunningManager {
   pid: number;
   /** The TLS port nodes connect to (127.0.0.1), from the "manager ready" log line. */
   port: number;
+  /** `127.0.0.1:port`. */
+  addr: string;
+  /** The manager's JSON log lines so far. */
+  logLines(): Array<Record<string, unknown>>;
   /** A new Control client. Clients with distinct `channelKey`s get separate channels (HTTP/2 connections). */
   control(channelKey?: string): ControlClient;
   /** SIGTERM (SIGKILL after 5 s), then removes the state directory. Idempotent. */
@@ -39,7 +47,7 @@ export async function startManager(opts: ManagerOptions = {}): Promise<RunningMa
   const stateDir = mkdtempSync(join(tmpdir(), 'hush-bench-'));
   let proc: ChildProcess | undefined;
   const clients: ControlClient[] = [];
-  const stderrTail: string[] = [];
+  const logFile = join(stateDir, 'manager.log');
   let port = 0;
 
   const stop = onCleanup(`hush manager in ${stateDir}`, async () => {
@@ -53,43 +61,34 @@ export async function startManager(opts: ManagerOptions = {}): Promise<RunningMa
     }
     rmSync(stateDir, { recursive: true, force: true });
   });
+  const logLines = () => readFileSync(logFile, 'utf8').split('\n').flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 
   try {
     await promisify(execFile)(process.execPath, [CLI, 'manager', 'init', '--state-dir', stateDir, '--listen', '127.0.0.1:0']);
 
     const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
-    proc = spawn(process.execPath, [...nodeArgs, CLI, 'manager', 'run', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...opts.env },
-    });
-    const p = proc;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`manager not ready after 20 s:\n${stderrTail.join('\n')}`)), 20_000);
-      let buf = '';
-      // Keep draining stderr for the whole run (a full pipe would stall the manager).
-      p.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          stderrTail.push(line);
-          if (stderrTail.length > 50) stderrTail.shift();
-          try {
-            const rec = JSON.parse(line) as { msg?: string; port?: number };
-            if (rec.msg === 'manager ready') {
-              port = rec.port ?? 0;
-              clearTimeout(timer);
-              resolve();
-            }
-          } catch { /* not JSON */ }
-        }
+    const fd = openSync(logFile, 'w');
+    try {
+      proc = spawn(process.execPath, [...nodeArgs, CLI, 'manager', 'run', '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
+        stdio: ['ignore', 'ignore', fd],
+        env: { ...process.env, ...opts.env },
       });
-      p.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`manager exited (${signal ?? code}) before it was ready:\n${stderrTail.join('\n')}`));
-      });
-    });
+    } finally {
+      closeSync(fd);
+    }
+    const deadline = Date.now() + 20_000;
+    while (!port) {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`manager exited before it was ready:\n${readFileSync(logFile, 'utf8')}`);
+      if (Date.now() > deadline) throw new Error(`manager not ready after 20 s:\n${readFileSync(logFile, 'utf8')}`);
+      port = Number(logLines().find((l) => l.msg === 'manager ready')?.port ?? 0);
+      if (!port) await sleep(20);
+    }
   } catch (e) {
     await stop();
     throw e;
@@ -101,6 +100,8 @@ export async function startManager(opts: ManagerOptions = {}): Promise<RunningMa
     socketPath,
     pid: proc.pid!,
     port,
+    addr: `127.0.0.1:${port}`,
+    logLines,
     control(channelKey?: string): ControlClient {
       const Control = hushProto().Control;
       // grpc-js shares one connection among clients with the same target and options; a local

@@ -24,7 +24,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { rpc, startAgent, type RunningAgent } from './agent-proc.js';
+import { startAgent, type RunningAgent } from './agent-proc.js';
+import { unary } from '../integration/helpers/grpc.js';
 import {
   checkInterrupted, onCleanup, sleep, table,
   type BenchModule, type BenchOptions, type BenchResult, type Figure,
@@ -222,8 +223,8 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
       const agent = await startAgent(manager, { cpuProfDir: opts.cpuProfDir, env: { HUSH_FS_ENGINE: engine } });
       node.agent = agent;
       const control = manager.control();
-      await rpc(control, 'CreateSecret', { name: 'bench-read', data: randomBytes(SIZE), labels: {} });
-      await rpc(control, 'CreateService', { name: 'read', replicas: 1, secrets: [{ secretName: 'bench-read', target: 'pw', uid: 0, gid: 0, mode: 0o400 }] });
+      await unary(control, 'CreateSecret', { name: 'bench-read', data: randomBytes(SIZE), labels: {} });
+      await unary(control, 'CreateService', { name: 'read', replicas: 1, secrets: [{ secretName: 'bench-read', target: 'pw', uid: 0, gid: 0, mode: 0o400 }] });
       const hushFile = join(agent.mount, 'read.1', 'pw');
       const deadline = Date.now() + 10_000;
       for (;;) {

@@ -12,7 +12,8 @@
 // and compared with what was stored.
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { rpc, startAgent, type RunningAgent } from './agent-proc.js';
+import { startAgent, type RunningAgent } from './agent-proc.js';
+import { unary } from '../integration/helpers/grpc.js';
 import { fmtMs, measure, sleep, table, type BenchModule, type BenchOptions, type BenchResult, type Figure } from './harness.js';
 import { startManager, type RunningManager } from './manager-proc.js';
 import { clock, Probe } from './probe.js';
@@ -56,7 +57,7 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
     const control = manager.control();
     const names = Array.from({ length: secrets }, (_, i) => `rss-${i}`);
     const payloads = names.map(() => randomBytes(SIZE));
-    const created = await measure(secrets, 8, (i) => rpc(control, 'CreateSecret', { name: names[i], data: payloads[i], labels: {} }));
+    const created = await measure(secrets, 8, (i) => unary(control, 'CreateSecret', { name: names[i], data: payloads[i], labels: {} }));
     log(`${secrets} secrets created in ${created.seconds.toFixed(1)} s`);
 
     const dirs = Array.from({ length: services }, (_, s) => join(agent!.mount, `rss-svc-${s}.1`));
@@ -72,7 +73,7 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
         await listed.polling;
         tLastIssued = clock();
       }
-      await rpc(control, 'CreateService', { name: `rss-svc-${s}`, replicas: 1, secrets: refs });
+      await unary(control, 'CreateService', { name: `rss-svc-${s}`, replicas: 1, secrets: refs });
       if (s === services - 1) tLastReturned = clock();
     }
     const all = await listed!.done;
