@@ -398,6 +398,35 @@ describe('native engine lifecycle', { timeout: 120_000, skip }, () => {
   });
 });
 
+describe('native engine: a change it cannot apply', { timeout: 120_000, skip }, () => {
+  it('fails closed (serves nothing, revokes every handle), and the next change sends the whole view again', async () => {
+    const mp = await tempMountPoint();
+    const secrets = new NodeSecrets();
+    const good = task('t1', 'a.1', 'a', [ref('s1', 1, 'f', { mode: 0o444 })]);
+    secrets.replaceAll([good], [payload('s1', 1, 'good')]);
+    const m = await mount(mp, secrets);
+    const fh = await fsp.open(join(mp, 'a.1', 'f'), 'r');
+    try {
+      assert.equal(await readHandle(fh), 'good');
+      // A version id the C side refuses (it holds a NUL): the update throws inside the engine's listener.
+      const bad = task('t2', 'b.1', 'b', [ref('bad\0id', 1, 'g')]);
+      secrets.apply([bad], [], [payload('bad\0id', 1, 'refused')]);
+      assert.deepEqual(await listInOrder(mp), [], 'serves nothing');
+      assert.equal(await errorCode(fsp.stat(join(mp, 'a.1', 'f'))), 'ENOENT');
+      assert.equal(await readHandle(fh), 'EACCES', 'every handle revoked');
+      assert.equal(m.stats().blobs, 0, 'every version dropped from C memory');
+
+      secrets.apply([], ['t2'], [], [{ id: 'bad\0id', version: 1 }]);
+      await assertServes(mp, secrets.view(), 'after the next change');
+      assert.equal(await fsp.readFile(join(mp, 'a', 'f'), 'utf8'), 'good');
+      assert.equal(await readHandle(fh), 'EACCES', 'a handle from before stays revoked');
+    } finally {
+      await fh.close();
+      await unmount(m);
+    }
+  });
+});
+
 describe('native engine: a seeded random sequence of changes', { timeout: 300_000, skip }, () => {
   it('after every change the mount serves exactly view(), what went is ENOENT, and a handle on a reference gone fails its next read', async () => {
     const mp = await tempMountPoint();
