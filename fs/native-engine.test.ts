@@ -459,6 +459,7 @@ describe('native engine: a seeded random sequence of changes', { timeout: 300_00
         }
         for (const fh of handles.splice(0)) await fh.close();
         assert.equal(m.stats().blobs, view.versions.size, `${what}: versions in C`);
+        assert.ok(m.stats().bindings <= alive.size, `${what}: no binding left registered in C once gone`);
       }
       await waitFor('every handle released', () => m.stats().handles === 0);
       assert.equal(m.stats().liveBlobs, secrets.heldVersions, 'no version kept in C past its last handle');
