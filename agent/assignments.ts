@@ -25,7 +25,6 @@ export interface Applied {
 
 /** COMPLETE replaces everything (what is absent is revoked); INCREMENTAL applies changes. */
 export function applyAssignments(secrets: NodeSecrets, m: AssignmentsMessage__Output): Applied {
-  const before = new Set(secrets.taskList().map((t) => t.id));
   const upserts: NodeTask[] = [];
   const removeTasks: string[] = [];
   const addSecrets: SecretPayload[] = [];
@@ -40,8 +39,18 @@ export function applyAssignments(secrets: NodeSecrets, m: AssignmentsMessage__Ou
       else addSecrets.push({ id: a.secret.id, name: a.secret.name, version: a.secret.version, data: ownCopy(a.secret.data), createdAtMs: a.secret.createdAtMs });
     }
   }
-  if (m.type === 'COMPLETE') secrets.replaceAll(upserts, addSecrets);
-  else secrets.apply(upserts, removeTasks, addSecrets, removeSecrets);
-  const after = new Set(secrets.taskList().map((t) => t.id));
-  return { added: [...after].filter((id) => !before.has(id)), removed: [...before].filter((id) => !after.has(id)) };
+  if (m.type === 'COMPLETE') {
+    const before = new Set(secrets.taskList().map((t) => t.id));
+    secrets.replaceAll(upserts, addSecrets);
+    const after = new Set(secrets.taskList().map((t) => t.id));
+    return { added: [...after].filter((id) => !before.has(id)), removed: [...before].filter((id) => !after.has(id)) };
+  }
+  // An INCREMENTAL changes only the tasks it names: look at those, not at every task on the node.
+  const named = new Set([...upserts.map((t) => t.id), ...removeTasks]);
+  const had = new Set([...named].filter((id) => secrets.hasTask(id)));
+  secrets.apply(upserts, removeTasks, addSecrets, removeSecrets);
+  return {
+    added: [...named].filter((id) => !had.has(id) && secrets.hasTask(id)),
+    removed: [...named].filter((id) => had.has(id) && !secrets.hasTask(id)),
+  };
 }

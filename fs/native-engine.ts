@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { NodeSecrets, ViewSnapshot } from '../agent/secrets/node-secrets.js';
+import type { NodeSecrets, ViewDelta, ViewDir, ViewFile, ViewSnapshot } from '../agent/secrets/node-secrets.js';
 import { detachUnmountIfMounted, nativeFs } from './native-addon.js';
 import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, type MountedSecrets } from './mount.js';
 
@@ -11,11 +11,13 @@ import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, typ
 // view as fs/ops.ts over fuse-native, but every FUSE request is answered on libfuse's own threads by
 // fs/native/hushfs.c from a table in C memory, so no request waits for the JS thread.
 //
-// This file keeps that table equal to the NodeSecrets view: on every NodeSecrets change (onChange,
-// called synchronously at the end of apply/replaceAll) it copies in the new versions, replaces the
-// tree (paths with their attributes, each file bound to its handle binding and its version) and, in
-// the same step under the C write lock, revokes the bindings that are gone; then it drops the versions
-// NodeSecrets dropped. So when apply() returns, the served view is the new one, exactly as with
+// This file keeps that table equal to the NodeSecrets view. The first time it sends the whole view
+// (setTree); then, on every NodeSecrets change (onChange, called synchronously at the end of
+// apply/replaceAll, with what changed), it copies in the new versions, replaces only the directories
+// that changed (paths with their attributes, each file bound to its handle binding and its version)
+// and, in the same step under the C write lock, revokes the bindings that are gone (updateTree); then
+// it drops the versions NodeSecrets dropped. A change costs what it touches, not what the node holds.
+// So when apply() returns, the served view is the new one, exactly as with
 // fuse-native: removed files are ENOENT, every handle on a removed reference fails its next read with
 // EACCES, an open handle keeps reading the version it opened across a rotation, and a version's C copy
 // is zeroed and freed with its last handle.
@@ -37,6 +39,7 @@ interface EngineStats {
 }
 
 type Engine = { readonly __brand: 'hushfs-engine' };
+type RootEntry = readonly [key: number, name: string];
 type DirRow = [path: string, uid: number, gid: number, mode: number, mtimeMs: number, names: string[]];
 type FileRow = [path: string, uid: number, gid: number, mode: number, mtimeMs: number, binding: string, version: string];
 
@@ -45,7 +48,12 @@ interface HushFsAddon {
   putBlob(engine: Engine, id: string, data: Buffer): void;
   dropBlob(engine: Engine, id: string): void;
   /** Returns how many files were left out because their version was not registered (0 normally). */
-  setTree(engine: Engine, rootNames: string[], dirs: DirRow[], files: FileRow[], liveBindings: string[]): number;
+  setTree(engine: Engine, root: RootEntry[], dirs: DirRow[], files: FileRow[], liveBindings: string[]): number;
+  /**
+   * In place, in one step: removes the root entries (by key) and the directories at dirPaths with their
+   * files, puts in the rows and the root entries, revokes the bindings. Returns as setTree.
+   */
+  updateTree(engine: Engine, rootRemoved: readonly number[], rootAdded: readonly RootEntry[], dirPaths: string[], dirs: DirRow[], files: FileRow[], revokedBindings: readonly string[]): number;
   mount(engine: Engine, mountPoint: string, options: string, onEvent: (event: 'init' | 'exit') => void): void;
   unref(engine: Engine): void;
   stats(engine: Engine): EngineStats;
@@ -91,13 +99,34 @@ export function nativeEngineAvailable(): boolean {
 class Mirror {
   /** Version key → the NodeSecrets buffer copied into C under that key. */
   private pushed = new Map<string, Buffer>();
+  /** The C table equals the view: the next change can be sent as a delta. */
+  private inStep = false;
 
   constructor(private readonly hushfs: HushFsAddon, private readonly engine: Engine, private readonly secrets: NodeSecrets) {}
 
-  sync(): void {
-    const view = this.secrets.view();
+  /** Sends the whole view (the first time, and after a failure). */
+  syncAll(): void {
+    this.failClosed(() => this.applyAll(this.secrets.view()));
+  }
+
+  /** Sends one change; the whole view instead if the table is not in step. */
+  update(delta: ViewDelta): void {
+    if (!this.inStep) return this.syncAll();
+    this.failClosed(() => this.applyDelta(delta));
+  }
+
+  /** Empties the served tree and revokes every handle; drops every version. */
+  clear(): void {
+    this.inStep = false;
+    this.hushfs.setTree(this.engine, [], [], [], []);
+    for (const key of this.pushed.keys()) this.hushfs.dropBlob(this.engine, key);
+    this.pushed.clear();
+  }
+
+  private failClosed(step: () => void): void {
     try {
-      this.apply(view);
+      step();
+      this.inStep = true;
     } catch (err) {
       // Fail closed: serve nothing and revoke every handle rather than a stale view.
       this.clear();
@@ -105,33 +134,41 @@ class Mirror {
     }
   }
 
-  /** Empties the served tree and revokes every handle; drops every version. */
-  clear(): void {
-    this.hushfs.setTree(this.engine, [], [], [], []);
-    for (const key of this.pushed.keys()) this.hushfs.dropBlob(this.engine, key);
-    this.pushed.clear();
-  }
-
-  private apply(view: ViewSnapshot): void {
+  private applyAll(view: ViewSnapshot): void {
     // 1. New versions (and a key whose buffer NodeSecrets replaced) into C memory.
-    for (const [key, data] of view.versions) {
-      if (this.pushed.get(key) === data) continue;
-      this.hushfs.putBlob(this.engine, key, data);
-      this.pushed.set(key, data);
-    }
+    for (const [key, data] of view.versions) this.push(key, data);
     // 2. The tree, and revocation of the bindings that are gone, in one step.
-    const dirs: DirRow[] = view.dirs.map((d) => [d.path, d.uid, d.gid, d.mode, d.mtimeMs, d.names]);
-    const files: FileRow[] = view.files.map((f) => [f.path, f.uid, f.gid, f.mode, f.mtimeMs, f.binding, f.version]);
-    const missing = this.hushfs.setTree(this.engine, view.rootNames, dirs, files, view.bindings);
+    const root = view.rootNames.map((name, i): RootEntry => [view.rootKeys[i], name]);
+    const missing = this.hushfs.setTree(this.engine, root, view.dirs.map(dirRow), view.files.map(fileRow), view.bindings);
     if (missing !== 0) throw new Error(`hush: native engine: ${missing} files without their version`);
     // 3. Versions NodeSecrets no longer holds: zeroed in C now, or with the last handle reading them.
-    for (const key of [...this.pushed.keys()]) {
-      if (view.versions.has(key)) continue;
-      this.hushfs.dropBlob(this.engine, key);
-      this.pushed.delete(key);
-    }
+    for (const key of [...this.pushed.keys()]) if (!view.versions.has(key)) this.drop(key);
+  }
+
+  private applyDelta(delta: ViewDelta): void {
+    for (const [key, data] of delta.versions) if (data) this.push(key, data);
+    // The changed directories are removed with their old files and put in again from their new rows.
+    const { dirs, files } = this.secrets.rows(delta.changedDirs);
+    const dirPaths = [...delta.removedDirs, ...delta.changedDirs].map((name) => '/' + name);
+    const missing = this.hushfs.updateTree(this.engine, delta.rootRemoved, delta.rootAdded, dirPaths, dirs.map(dirRow), files.map(fileRow), delta.revokedBindings);
+    if (missing !== 0) throw new Error(`hush: native engine: ${missing} files without their version`);
+    for (const [key, data] of delta.versions) if (!data) this.drop(key);
+  }
+
+  private push(key: string, data: Buffer): void {
+    if (this.pushed.get(key) === data) return;
+    this.hushfs.putBlob(this.engine, key, data);
+    this.pushed.set(key, data);
+  }
+
+  private drop(key: string): void {
+    if (!this.pushed.delete(key)) return;
+    this.hushfs.dropBlob(this.engine, key);
   }
 }
+
+const dirRow = (d: ViewDir): DirRow => [d.path, d.uid, d.gid, d.mode, d.mtimeMs, d.names];
+const fileRow = (f: ViewFile): FileRow => [f.path, f.uid, f.gid, f.mode, f.mtimeMs, f.binding, f.version];
 
 export interface NativeEngineMount extends MountedSecrets {
   /** The engine's own counters (open handles, versions in C memory, ...). */
@@ -152,15 +189,15 @@ export async function mountSecretsNative(mountPoint: string, secrets: NodeSecret
 
   const engine = hushfs.create(Date.now());
   const mirror = new Mirror(hushfs, engine, secrets);
-  const sync = () => {
+  const update = (delta: ViewDelta) => {
     try {
-      mirror.sync();
+      mirror.update(delta);
     } catch (err) {
       log?.error({ err: err instanceof Error ? err.message : String(err) }, 'native FUSE engine: update failed; serving nothing');
     }
   };
-  mirror.sync();
-  const stopFollowing = secrets.onChange(sync);
+  mirror.syncAll();
+  const stopFollowing = secrets.onChange(update);
 
   let onInit: () => void = () => {};
   let onEnd: () => void = () => {};

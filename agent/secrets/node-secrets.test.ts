@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload } from './node-secrets.js';
+import { RandomChanges } from '../../fs/test/random-changes.js';
+import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot } from './node-secrets.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -22,6 +23,58 @@ function readAll(s: NodeSecrets, fd: number): string {
   const r = s.read(fd, 0, 1 << 20);
   assert.ok(Buffer.isBuffer(r), `read gave ${String(r)}`);
   return r.toString();
+}
+
+/** The root listing as NodeSecrets built it from every task on each change, before it kept its indexes per change. */
+function rebuiltDirs(tasks: NodeTask[]): Map<string, string> {
+  const dirs = new Map<string, string>();
+  const byService = new Map<string, NodeTask[]>();
+  for (const t of tasks) {
+    dirs.set(t.name, t.id);
+    byService.set(t.serviceName, [...(byService.get(t.serviceName) ?? []), t]);
+  }
+  for (const [service, ts] of byService) if (ts.length === 1 && !dirs.has(service)) dirs.set(service, ts[0].id);
+  return dirs;
+}
+
+type Rows = { dirs: ViewDir[]; files: ViewFile[] };
+const byPath = <T extends { path: string }>(xs: Iterable<T>) => [...xs].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+/** A copy of the view kept from deltas alone, as the native engine keeps its table. */
+class DeltaCopy {
+  private root = new Map<number, string>();
+  private dirs = new Map<string, ViewDir>();
+  private files = new Map<string, ViewFile>();
+  private versions = new Map<string, Buffer>();
+
+  apply(delta: ViewDelta, rows: Rows, what: string): void {
+    for (const key of delta.rootRemoved) assert.ok(this.root.delete(key), `${what}: root key ${key} removed but not there`);
+    for (const [key, name] of delta.rootAdded) {
+      assert.ok(!this.root.has(key), `${what}: root key ${key} added twice`);
+      this.root.set(key, name);
+    }
+    for (const name of [...delta.removedDirs, ...delta.changedDirs]) {
+      const dir = this.dirs.get('/' + name);
+      for (const n of dir?.names ?? []) this.files.delete(`/${name}/${n}`);
+      this.dirs.delete('/' + name);
+    }
+    for (const d of rows.dirs) this.dirs.set(d.path, d);
+    for (const f of rows.files) this.files.set(f.path, f);
+    for (const [key, data] of delta.versions) {
+      if (data) this.versions.set(key, data);
+      else this.versions.delete(key);
+    }
+  }
+
+  assertIs(view: ViewSnapshot, what: string): void {
+    const root = [...this.root].sort((a, b) => a[0] - b[0]);
+    assert.deepEqual(root.map(([, name]) => name), view.rootNames, `${what}: root names`);
+    assert.deepEqual(root.map(([key]) => key), view.rootKeys, `${what}: root keys`);
+    assert.deepEqual(byPath(this.dirs.values()), byPath(view.dirs), `${what}: dirs`);
+    assert.deepEqual(byPath(this.files.values()), byPath(view.files), `${what}: files`);
+    assert.deepEqual([...this.versions.keys()].sort(), [...view.versions.keys()].sort(), `${what}: versions`);
+    for (const [key, data] of view.versions) assert.equal(this.versions.get(key), data, `${what}: the buffer of ${key}`);
+  }
 }
 
 describe('NodeSecrets', () => {
@@ -290,5 +343,50 @@ describe('NodeSecrets', () => {
     (s as unknown as { nextHandle: number }).nextHandle = 1;
     assert.equal(s.open('/a.1/f'), 1);
     assert.equal(s.openHandles, 3);
+  });
+
+  it('random changes: the view is the one rebuilt from every task, each delta turns the copy of the view before into it, and stale handles are revoked', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const s = new NodeSecrets();
+      const changes = new RandomChanges(seed);
+      const copy = new DeltaCopy();
+      let seen: Array<{ delta: ViewDelta; rows: Rows }> = [];
+      s.onChange((delta) => seen.push({ delta, rows: s.rows(delta.changedDirs) }));
+      let before = s.view();
+      for (let step = 0; step < 300; step++) {
+        // A handle on up to three files before the change; NodeSecrets' own handles (the fuse-native engine's).
+        const opened = before.files.slice(0, 3).map((f) => ({ fd: s.open(f.path)!, binding: f.binding, bytes: before.versions.get(f.version)!.toString() }));
+        seen = [];
+        changes.step(s);
+        const what = `seed ${seed}, step ${step} (${changes.what})`;
+        const view = s.view();
+        assert.equal(seen.length, 1, `${what}: one delta per change`);
+
+        const dirs = rebuiltDirs(s.taskList());
+        assert.deepEqual(view.rootNames, [...dirs.keys()], `${what}: root listing (names and order)`);
+        for (const [name, id] of dirs) {
+          const d = s.lookup('/' + name);
+          assert.equal(d?.kind === 'dir' && d.task.id, id, `${what}: /${name}`);
+        }
+
+        copy.apply(seen[0].delta, seen[0].rows, what);
+        copy.assertIs(view, what);
+        const gone = new Set(before.bindings);
+        for (const b of view.bindings) gone.delete(b);
+        assert.deepEqual(new Set(seen[0].delta.revokedBindings), gone, `${what}: revoked bindings`);
+
+        const alive = new Set(view.bindings);
+        for (const h of opened) {
+          const r = s.read(h.fd, 0, 1 << 16);
+          if (alive.has(h.binding)) assert.equal(Buffer.isBuffer(r) && r.toString(), h.bytes, `${what}: a live handle reads its version`);
+          else assert.equal(r, 'revoked', `${what}: a handle on a reference gone`);
+          s.release(h.fd);
+        }
+        assert.equal(s.openHandles, 0);
+        before = view;
+      }
+      s.wipe();
+      assert.equal(s.heldVersions, 0);
+    }
   });
 });

@@ -96,12 +96,33 @@ export interface ViewFile {
  */
 export interface ViewSnapshot {
   rootNames: string[];
+  /** The order key of each of rootNames (increasing): a ViewDelta places root entries by these keys. */
+  rootKeys: number[];
   dirs: ViewDir[];
   files: ViewFile[];
   /** Every live binding (a reference of a current task incarnation), shown or not. */
   bindings: string[];
   /** The versions in memory (not the retired ones kept only by this object's own handles). */
   versions: Map<string, Buffer>;
+}
+
+/**
+ * What one apply()/replaceAll() changed in the view, for a server that keeps its own copy: the copy of
+ * the view before, with these entries removed and the rows() of changedDirs put in, is view().
+ */
+export interface ViewDelta {
+  /** Root entries gone, by order key (see ViewSnapshot.rootKeys); an entry that moved is in both lists. */
+  readonly rootRemoved: readonly number[];
+  /** Root entries new (or moved): [order key, name]. */
+  readonly rootAdded: ReadonlyArray<readonly [key: number, name: string]>;
+  /** Root names served now whose directory (attributes, listing or files) may differ: see rows(). */
+  readonly changedDirs: readonly string[];
+  /** Root names no longer served. */
+  readonly removedDirs: readonly string[];
+  /** Bindings alive before and not any more: every handle opened through one fails its next read. */
+  readonly revokedBindings: readonly string[];
+  /** Versions added or replaced (key → its bytes), or no longer held (key → null). */
+  readonly versions: ReadonlyMap<string, Buffer | null>;
 }
 
 /**
@@ -113,6 +134,77 @@ export const bindingKey = (taskId: string, incarnation: number, target: string, 
 
 const versionKey = (id: string, version: number) => `${id}@${version}`;
 const MAX_HANDLE = 0x7fffffff;
+/**
+ * Root order keys: a task name is placed by the incarnation of its first task (incarnations grow in
+ * the order tasks arrive), a service alias by its task's incarnation after every task name.
+ */
+const ALIAS_KEY_BASE = 2 ** 40;
+
+interface DirEntry {
+  taskId: string;
+  /** Its place in the root listing (see ALIAS_KEY_BASE). */
+  key: number;
+}
+
+/** The root listing: names kept sorted by a unique numeric key. */
+class RootOrder {
+  private keys: number[] = [];
+  private names: string[] = [];
+
+  insert(key: number, name: string): void {
+    const i = this.firstAtLeast(key);
+    this.keys.splice(i, 0, key);
+    this.names.splice(i, 0, name);
+  }
+
+  remove(key: number): void {
+    const i = this.firstAtLeast(key);
+    if (this.keys[i] !== key) throw new Error('hush: NodeSecrets root order out of step');
+    this.keys.splice(i, 1);
+    this.names.splice(i, 1);
+  }
+
+  list(): string[] {
+    return this.names.slice();
+  }
+
+  keyList(): number[] {
+    return this.keys.slice();
+  }
+
+  private firstAtLeast(key: number): number {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.keys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** What one apply()/replaceAll() touched, collected as it goes (it becomes the ViewDelta). */
+class Changes {
+  /** Task id → the task and its incarnation before this change, for each task upserted or removed. */
+  readonly before = new Map<string, { task?: NodeTask; incarnation?: number }>();
+  /** Tasks whose rows may differ: upserted, removed, or using a version added or dropped. */
+  readonly tasks = new Set<string>();
+  /** Root names to resolve again: the names and services of those tasks, before and after. */
+  readonly names = new Set<string>();
+  readonly versions = new Map<string, Buffer | null>();
+
+  /** Records a task's state before its first change in this call. */
+  remember(id: string, task: NodeTask | undefined, incarnation: number | undefined): void {
+    if (!this.before.has(id)) this.before.set(id, { task, incarnation });
+  }
+
+  touch(task: NodeTask): void {
+    this.tasks.add(task.id);
+    this.names.add(task.name);
+    this.names.add(task.serviceName);
+  }
+}
 
 export class NodeSecrets {
   private tasks = new Map<string, NodeTask>();
@@ -120,55 +212,51 @@ export class NodeSecrets {
   private incarnations = new Map<string, number>();
   private nextIncarnation = 1;
   private versions = new Map<string, Held>();
-  /** Directory name → task id: every task by its name, plus each service with exactly one task here. */
-  private dirs = new Map<string, string>();
+  /** Task name → the ids of the tasks with that name (one, unless the manager sent duplicates). */
+  private byName = new Map<string, Set<string>>();
+  /** Service name → the ids of its tasks here. */
+  private byService = new Map<string, Set<string>>();
+  /** Version key → the ids of the tasks whose references name it (held or not). */
+  private users = new Map<string, Set<string>>();
+  /** Directory name → its task: every task by its name, plus each service with exactly one task here. */
+  private dirs = new Map<string, DirEntry>();
+  private root = new RootOrder();
   /** Versions no longer in `versions` (removed or replaced) but still read by open handles. */
   private retired = new Set<Held>();
   private handles = new Map<number, Handle>();
+  /** Task id → its open handles (a change looks only at the handles of the tasks it touched). */
+  private handlesByTask = new Map<string, Set<number>>();
   private nextHandle = 1;
-  private listeners = new Set<() => void>();
+  private listeners = new Set<(delta: ViewDelta) => void>();
 
   /** Replaces everything (a COMPLETE): whatever is not in it is revoked. */
   replaceAll(tasks: NodeTask[], secrets: SecretPayload[]): void {
+    const c = new Changes();
     const keepTasks = new Set(tasks.map((t) => t.id));
-    for (const id of [...this.tasks.keys()]) if (!keepTasks.has(id)) this.removeTask(id);
+    for (const id of [...this.tasks.keys()]) if (!keepTasks.has(id)) this.removeTask(id, c);
     const keepVersions = new Set(secrets.map((s) => versionKey(s.id, s.version)));
-    for (const key of [...this.versions.keys()]) if (!keepVersions.has(key)) this.dropVersion(key);
-    this.apply(tasks, [], secrets);
+    for (const key of [...this.versions.keys()]) if (!keepVersions.has(key)) this.dropVersion(key, c);
+    this.change(c, tasks, [], secrets, []);
   }
 
   /** Applies an INCREMENTAL: secrets added before tasks use them, tasks removed before their secrets. */
   apply(upsertTasks: NodeTask[], removeTaskIds: string[], addSecrets: SecretPayload[], removeSecrets: Array<{ id: string; version: number }> = []): void {
-    for (const s of addSecrets) {
-      const key = versionKey(s.id, s.version);
-      const existing = this.versions.get(key);
-      if (existing && !existing.dropped) {
-        // Versions are immutable: keep the one we have and zero the duplicate (unless it is the very
-        // buffer we hold, as when a caller passes the same payload objects again).
-        if (s.data !== existing.payload.data) s.data.fill(0);
-        continue;
-      }
-      this.versions.set(key, new Held({ ...s, data: s.data }));
-    }
-    for (const t of upsertTasks) {
-      if (!this.tasks.has(t.id)) this.incarnations.set(t.id, this.nextIncarnation++);
-      this.tasks.set(t.id, { ...t, files: t.files.filter((f) => this.versions.has(versionKey(f.secretId, f.version))) });
-    }
-    for (const id of removeTaskIds) this.removeTask(id);
-    for (const s of removeSecrets) this.dropVersion(versionKey(s.id, s.version));
-    this.reindex();
-    this.revokeStaleHandles();
-    for (const l of this.listeners) l();
+    this.change(new Changes(), upsertTasks, removeTaskIds, addSecrets, removeSecrets);
   }
 
-  /** Called after every change (for status reporting). */
-  onChange(listener: () => void): () => void {
+  /** Called after every change, with what changed in the view (for the native engine, status reporting). */
+  onChange(listener: (delta: ViewDelta) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   taskList(): NodeTask[] {
     return [...this.tasks.values()];
+  }
+
+  /** Whether a task of this id is on the node. */
+  hasTask(id: string): boolean {
+    return this.tasks.has(id);
   }
 
   get openHandles(): number {
@@ -185,7 +273,17 @@ export class NodeSecrets {
 
   /** The whole view (see ViewSnapshot), built with lookup() so that it answers exactly as the view does. */
   view(): ViewSnapshot {
-    const rootNames = [...this.dirs.keys()];
+    const rootNames = this.root.list();
+    const { dirs, files } = this.rows(rootNames);
+    const bindings: string[] = [];
+    for (const t of this.tasks.values()) bindings.push(...this.bindingsOf(t, this.incarnations.get(t.id)!));
+    const versions = new Map<string, Buffer>();
+    for (const [key, held] of this.versions) if (!held.dropped) versions.set(key, held.payload.data);
+    return { rootNames, rootKeys: this.root.keyList(), dirs, files, bindings, versions };
+  }
+
+  /** The rows of view() for these root names' directories and their files (a name not served has none). */
+  rows(rootNames: Iterable<string>): { dirs: ViewDir[]; files: ViewFile[] } {
     const dirs: ViewDir[] = [];
     const files: ViewFile[] = [];
     for (const name of rootNames) {
@@ -210,23 +308,16 @@ export class NodeSecrets {
       }
       dirs.push({ path, uid: dir.uid, gid: dir.gid, mode: dir.mode & 0o777, mtimeMs: dir.mtimeMs, names });
     }
-    const bindings: string[] = [];
-    for (const t of this.tasks.values()) {
-      const incarnation = this.incarnations.get(t.id)!;
-      for (const f of t.files) bindings.push(bindingKey(t.id, incarnation, f.target, f.secretId));
-    }
-    const versions = new Map<string, Buffer>();
-    for (const [key, held] of this.versions) if (!held.dropped) versions.set(key, held.payload.data);
-    return { rootNames, dirs, files, bindings, versions };
+    return { dirs, files };
   }
 
   // ---- the view's side: every call is a map lookup ----
 
   lookup(path: string): Lookup | undefined {
-    if (path === '/') return { kind: 'root', names: [...this.dirs.keys()] };
+    if (path === '/') return { kind: 'root', names: this.root.list() };
     const parts = path.split('/');
     if (parts.length < 2 || parts.length > 3 || parts[0] !== '') return undefined;
-    const taskId = this.dirs.get(parts[1]);
+    const taskId = this.dirs.get(parts[1])?.taskId;
     const task = taskId ? this.tasks.get(taskId) : undefined;
     if (!task) return undefined;
     if (parts.length === 2) {
@@ -248,7 +339,9 @@ export class NodeSecrets {
     const held = this.versions.get(versionKey(found.ref.secretId, found.ref.version))!;
     held.handles++;
     const fd = this.allocHandle();
-    this.handles.set(fd, { taskId: found.task.id, incarnation: this.incarnations.get(found.task.id)!, target: found.ref.target, held, revoked: false });
+    const taskId = found.task.id;
+    this.handles.set(fd, { taskId, incarnation: this.incarnations.get(taskId)!, target: found.ref.target, held, revoked: false });
+    addTo(this.handlesByTask, taskId, fd);
     return fd;
   }
 
@@ -265,6 +358,7 @@ export class NodeSecrets {
     const h = this.handles.get(fd);
     if (!h) return;
     this.handles.delete(fd);
+    removeFrom(this.handlesByTask, h.taskId, fd);
     if (!h.revoked) this.unhold(h.held);
   }
 
@@ -273,20 +367,174 @@ export class NodeSecrets {
     this.replaceAll([], []);
   }
 
-  // ---- internals ----
+  // ---- internals: a change costs what it touches ----
 
-  private removeTask(id: string): void {
-    this.tasks.delete(id);
-    this.incarnations.delete(id);
+  private change(c: Changes, upserts: NodeTask[], removeIds: string[], addSecrets: SecretPayload[], removeSecrets: Array<{ id: string; version: number }>): void {
+    for (const s of addSecrets) this.addVersion(s, c);
+    for (const t of upserts) this.upsertTask(t, c);
+    for (const id of removeIds) this.removeTask(id, c);
+    for (const s of removeSecrets) this.dropVersion(versionKey(s.id, s.version), c);
+    const revokedBindings = this.revokedBindings(c);
+    this.revokeStaleHandles(c.before.keys());
+    const delta: ViewDelta = { ...this.reindex(c), revokedBindings, versions: c.versions };
+    for (const l of this.listeners) l(delta);
   }
 
-  private dropVersion(key: string): void {
+  private addVersion(s: SecretPayload, c: Changes): void {
+    const key = versionKey(s.id, s.version);
+    const existing = this.versions.get(key);
+    if (existing && !existing.dropped) {
+      // Versions are immutable: keep the one we have and zero the duplicate (unless it is the very
+      // buffer we hold, as when a caller passes the same payload objects again).
+      if (s.data !== existing.payload.data) s.data.fill(0);
+      return;
+    }
+    const held = new Held({ ...s, data: s.data });
+    this.versions.set(key, held);
+    c.versions.set(key, held.dropped ? null : held.payload.data);
+    this.touchUsers(key, c);
+  }
+
+  private dropVersion(key: string, c: Changes): void {
     const held = this.versions.get(key);
     if (!held) return;
     this.versions.delete(key);
     held.referenced = false;
     held.release();
     if (!held.dropped) this.retired.add(held);
+    c.versions.set(key, null);
+    this.touchUsers(key, c);
+  }
+
+  /** The tasks whose references name this version serve other rows now. */
+  private touchUsers(key: string, c: Changes): void {
+    for (const id of this.users.get(key) ?? []) c.touch(this.tasks.get(id)!);
+  }
+
+  private upsertTask(t: NodeTask, c: Changes): void {
+    const next = { ...t, files: t.files.filter((f) => this.versions.has(versionKey(f.secretId, f.version))) };
+    const old = this.tasks.get(t.id);
+    if (old && sameTask(old, next)) return;
+    c.remember(t.id, old, this.incarnations.get(t.id));
+    if (old) {
+      this.unindex(old);
+      c.touch(old);
+    } else {
+      this.incarnations.set(t.id, this.nextIncarnation++);
+    }
+    this.tasks.set(t.id, next);
+    this.index(next);
+    c.touch(next);
+  }
+
+  private removeTask(id: string, c: Changes): void {
+    const old = this.tasks.get(id);
+    if (!old) return;
+    c.remember(id, old, this.incarnations.get(id));
+    this.unindex(old);
+    this.tasks.delete(id);
+    this.incarnations.delete(id);
+    c.touch(old);
+  }
+
+  private index(t: NodeTask): void {
+    addTo(this.byName, t.name, t.id);
+    addTo(this.byService, t.serviceName, t.id);
+    for (const f of t.files) addTo(this.users, versionKey(f.secretId, f.version), t.id);
+  }
+
+  private unindex(t: NodeTask): void {
+    removeFrom(this.byName, t.name, t.id);
+    removeFrom(this.byService, t.serviceName, t.id);
+    for (const f of t.files) removeFrom(this.users, versionKey(f.secretId, f.version), t.id);
+  }
+
+  /**
+   * Resolves the touched root names again (updating dirs and the root order) and says which entries
+   * moved, and which directories changed or went.
+   */
+  private reindex(c: Changes): Pick<ViewDelta, 'rootRemoved' | 'rootAdded' | 'changedDirs' | 'removedDirs'> {
+    const resolved = [...c.names].map((name) => ({ name, before: this.dirs.get(name), after: this.resolveDir(name) }));
+    const rootRemoved: number[] = [];
+    const rootAdded: Array<[number, string]> = [];
+    const changedDirs: string[] = [];
+    const removedDirs: string[] = [];
+    // All removals first: a renamed task's key leaves its old name before it joins the new one.
+    for (const { before, after } of resolved) {
+      if (!before || before.key === after?.key) continue;
+      this.root.remove(before.key);
+      rootRemoved.push(before.key);
+    }
+    for (const { name, before, after } of resolved) {
+      if (!after || after.key === before?.key) continue;
+      this.root.insert(after.key, name);
+      rootAdded.push([after.key, name]);
+    }
+    for (const { name, before, after } of resolved) {
+      if (after) {
+        this.dirs.set(name, after);
+        if (before?.taskId !== after.taskId || c.tasks.has(after.taskId)) changedDirs.push(name);
+      } else if (before) {
+        this.dirs.delete(name);
+        removedDirs.push(name);
+      }
+    }
+    return { rootRemoved, rootAdded, changedDirs, removedDirs };
+  }
+
+  /**
+   * The task a root name serves: the task of that name (the latest if several share it, placed where
+   * the first is), else the only task of the service of that name (a task name wins a clash).
+   */
+  private resolveDir(name: string): DirEntry | undefined {
+    const named = this.byName.get(name);
+    if (named) {
+      let first = Infinity;
+      let last = -Infinity;
+      let taskId = '';
+      for (const id of named) {
+        const incarnation = this.incarnations.get(id)!;
+        first = Math.min(first, incarnation);
+        if (incarnation > last) [last, taskId] = [incarnation, id];
+      }
+      return { taskId, key: first };
+    }
+    const service = this.byService.get(name);
+    if (service?.size !== 1) return undefined;
+    const [taskId] = service;
+    return { taskId, key: ALIAS_KEY_BASE + this.incarnations.get(taskId)! };
+  }
+
+  private bindingsOf(task: NodeTask, incarnation: number): string[] {
+    return task.files.map((f) => bindingKey(task.id, incarnation, f.target, f.secretId));
+  }
+
+  /** The bindings of the tasks this change upserted or removed that were alive before and are not now. */
+  private revokedBindings(c: Changes): string[] {
+    const revoked = new Set<string>();
+    for (const [id, before] of c.before) {
+      if (!before.task) continue;
+      const now = this.tasks.get(id);
+      const alive = new Set(now ? this.bindingsOf(now, this.incarnations.get(id)!) : []);
+      for (const key of this.bindingsOf(before.task, before.incarnation!)) if (!alive.has(key)) revoked.add(key);
+    }
+    return [...revoked];
+  }
+
+  /** A handle is revoked once its task (this incarnation) or its reference to that secret is gone. */
+  private revokeStaleHandles(taskIds: Iterable<string>): void {
+    for (const id of taskIds) {
+      for (const fd of this.handlesByTask.get(id) ?? []) {
+        const h = this.handles.get(fd)!;
+        if (h.revoked) continue;
+        const task = this.tasks.get(h.taskId);
+        const alive = task && this.incarnations.get(h.taskId) === h.incarnation
+          && task.files.some((f) => f.target === h.target && f.secretId === h.held.payload.id);
+        if (alive) continue;
+        h.revoked = true;
+        this.unhold(h.held);
+      }
+    }
   }
 
   /** One handle fewer on `held`: zeroed and forgotten if that was the last use of a dropped version. */
@@ -308,35 +556,35 @@ export class NodeSecrets {
     }
   }
 
-  private reindex(): void {
-    this.dirs.clear();
-    const byService = new Map<string, NodeTask[]>();
-    for (const t of this.tasks.values()) {
-      this.dirs.set(t.name, t.id);
-      byService.set(t.serviceName, [...(byService.get(t.serviceName) ?? []), t]);
-    }
-    // A stable path for a service with exactly one task here (a task name wins a clash).
-    for (const [service, tasks] of byService) if (tasks.length === 1 && !this.dirs.has(service)) this.dirs.set(service, tasks[0].id);
-  }
-
-  /** A handle is revoked once its task (this incarnation) or its reference to that secret is gone. */
-  private revokeStaleHandles(): void {
-    for (const h of this.handles.values()) {
-      if (h.revoked) continue;
-      const task = this.tasks.get(h.taskId);
-      const alive = task && this.incarnations.get(h.taskId) === h.incarnation
-        && task.files.some((f) => f.target === h.target && f.secretId === h.held.payload.id);
-      if (alive) continue;
-      h.revoked = true;
-      this.unhold(h.held);
-    }
-  }
-
   private newest(task: NodeTask): number {
     let t = 0;
     for (const f of task.files) t = Math.max(t, this.versions.get(versionKey(f.secretId, f.version))?.payload.createdAtMs ?? 0);
     return t;
   }
+}
+
+function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  if (set) set.add(value);
+  else index.set(key, new Set([value]));
+}
+
+function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+}
+
+/** An upsert that changes nothing the view or the status shows. */
+function sameTask(a: NodeTask, b: NodeTask): boolean {
+  return a.name === b.name && a.serviceName === b.serviceName && a.files.length === b.files.length
+    && a.files.every((f, i) => sameRef(f, b.files[i]));
+}
+
+function sameRef(a: SecretFileRef, b: SecretFileRef): boolean {
+  return a.secretId === b.secretId && a.secretName === b.secretName && a.version === b.version && a.target === b.target
+    && a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
 }
 
 /**

@@ -14,10 +14,13 @@
 //    (the reference is gone), and otherwise return the captured blob (an old fd keeps reading the
 //    version it opened after a rotation).
 //  - TREE: path → entry (root, task dirs, files incl. service aliases), replaced as a whole by
-//    setTree under the write lock; getattr/readdir/open/statfs read it under the read lock.
-// Only the JS thread writes (putBlob, dropBlob, setTree): the registries are JS-thread-only and
-// need no lock; the tree pointer swap and the revocation of bindings happen under the write lock, so
-// once setTree returns no FUSE request sees the old tree and every read on a revoked binding fails.
+//    setTree, or changed in place by updateTree (only the directories a change touched), under the
+//    write lock; getattr/readdir/open/statfs read it under the read lock.
+// Only the JS thread writes (putBlob, dropBlob, setTree, updateTree): the registries are JS-thread-only
+// and need no lock; the tree swap or in-place change and the revocation of bindings happen in one step
+// under the write lock, so once setTree/updateTree returns no FUSE request sees the old tree and every
+// read on a revoked binding fails. updateTree prepares everything that can fail before it takes the
+// lock, and frees what it unlinked after it.
 //
 // Unmounting is the caller's umount2(MNT_DETACH) (fs/native/umount.c): the loop keeps serving
 // files that stay open, ends by itself when the kernel drops the connection, and then destroys its
@@ -110,41 +113,67 @@ static void map_grow(map_t *m) {
   m->nbuckets = n;
 }
 
-/* Inserts key (copied) → val; the key must not be present. */
-static int map_put(map_t *m, const char *key, void *val) {
-  if (m->count + 1 > m->nbuckets) map_grow(m);
+/* A node for key (copied) → val, not in any map yet; NULL when out of memory. */
+static node_t *node_new(const char *key, void *val) {
   node_t *e = malloc(sizeof *e);
-  if (!e) return -1;
+  if (!e) return NULL;
   e->key = strdup(key);
   if (!e->key) {
     free(e);
-    return -1;
+    return NULL;
   }
   e->hash = hash_str(key);
   e->val = val;
+  e->next = NULL;
+  return e;
+}
+
+/* Frees a node that is in no map (and calls fn on its value). */
+static void node_free(node_t *e, void (*fn)(void *)) {
+  if (fn) fn(e->val);
+  free(e->key);
+  free(e);
+}
+
+/* Links a node whose key is not present. Never fails (a failed grow keeps the longer chains). */
+static void map_link(map_t *m, node_t *e) {
+  if (m->count + 1 > m->nbuckets) map_grow(m);
   size_t i = e->hash & (m->nbuckets - 1);
   e->next = m->buckets[i];
   m->buckets[i] = e;
   m->count++;
+}
+
+/* Inserts key (copied) → val; the key must not be present. */
+static int map_put(map_t *m, const char *key, void *val) {
+  node_t *e = node_new(key, val);
+  if (!e) return -1;
+  map_link(m, e);
   return 0;
 }
 
-/* Removes key; returns its value (NULL if absent). */
-static void *map_remove(map_t *m, const char *key) {
+/* Unlinks key's node and returns it (NULL if absent); the caller frees it. */
+static node_t *map_unlink(map_t *m, const char *key) {
   uint64_t h = hash_str(key);
   node_t **p = &m->buckets[h & (m->nbuckets - 1)];
   for (; *p; p = &(*p)->next) {
     node_t *e = *p;
     if (e->hash == h && strcmp(e->key, key) == 0) {
       *p = e->next;
-      void *val = e->val;
-      free(e->key);
-      free(e);
       m->count--;
-      return val;
+      return e;
     }
   }
   return NULL;
+}
+
+/* Removes key; returns its value (NULL if absent). */
+static void *map_remove(map_t *m, const char *key) {
+  node_t *e = map_unlink(m, key);
+  if (!e) return NULL;
+  void *val = e->val;
+  node_free(e, NULL);
+  return val;
 }
 
 /* Frees every node (and calls fn on each value). */
@@ -194,6 +223,7 @@ typedef struct entry {
   blob_t *blob;       /* K_FILE */
   binding_t *binding; /* K_FILE */
   char **names;       /* K_ROOT, K_DIR: the entries after "." and "..", in order */
+  double *keys;       /* K_ROOT: each name's order key (increasing), by which updateTree places names */
   size_t nnames;
 } entry_t;
 
@@ -264,6 +294,7 @@ static void entry_free(void *p) {
   if (en->binding) binding_unref(en->binding);
   for (size_t i = 0; i < en->nnames; i++) free(en->names[i]);
   free(en->names);
+  free(en->keys);
   free(en);
 }
 
@@ -675,8 +706,164 @@ static napi_value element(napi_env env, napi_value arr, uint32_t i) {
   return v;
 }
 
+/* ---- tree rows: setTree and updateTree ---- */
+
+/* A growable array of pointers. */
+typedef struct {
+  void **v;
+  size_t n, cap;
+} vec_t;
+
+static int vec_reserve(vec_t *a, size_t cap) {
+  if (cap <= a->cap) return 0;
+  void **v = realloc(a->v, cap * sizeof *v);
+  if (!v) return -1;
+  a->v = v;
+  a->cap = cap;
+  return 0;
+}
+
+static int vec_push(vec_t *a, void *p) {
+  if (a->n == a->cap && vec_reserve(a, a->cap ? a->cap * 2 : 16) != 0) return -1;
+  a->v[a->n++] = p;
+  return 0;
+}
+
+/* Frees the array, and each element with fn when given. */
+static void vec_free(vec_t *a, void (*fn)(void *)) {
+  if (fn)
+    for (size_t i = 0; i < a->n; i++) fn(a->v[i]);
+  free(a->v);
+  a->v = NULL;
+  a->n = a->cap = 0;
+}
+
+static void entry_node_free(void *n) { node_free(n, entry_free); }
+
+/* A root order key: an integer a double holds exactly (this also refuses NaN). */
+static int get_key(napi_env env, napi_value v, double *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d <= 9007199254740992.0)) return -1;
+  *out = d;
+  return 0;
+}
+
+typedef struct {
+  double key;
+  char *name;
+} root_item_t;
+
+/* Reads [key, name]; returns an error message or NULL. */
+static const char *read_root_item(napi_env env, napi_value v, root_item_t *out) {
+  uint32_t len;
+  if (get_array(env, v, &len) != 0 || len != 2 || get_key(env, element(env, v, 0), &out->key) != 0) return "a root entry must be [key, name]";
+  out->name = get_string(env, element(env, v, 1));
+  return out->name ? NULL : "a root entry must be [key, name]";
+}
+
+static int cmp_root_item(const void *a, const void *b) {
+  double x = ((const root_item_t *) a)->key, y = ((const root_item_t *) b)->key;
+  return x < y ? -1 : x > y;
+}
+
+/* Reads the root listing [key, name][] (keys increasing) into the root entry. */
+static const char *read_root(napi_env env, napi_value v, entry_t *root) {
+  uint32_t len;
+  if (get_array(env, v, &len) != 0) return "root must be [key, name][]";
+  root->names = calloc(len ? len : 1, sizeof *root->names);
+  root->keys = calloc(len ? len : 1, sizeof *root->keys);
+  if (!root->names || !root->keys) return "out of memory";
+  for (uint32_t i = 0; i < len; i++) {
+    root_item_t item;
+    const char *bad = read_root_item(env, element(env, v, i), &item);
+    if (bad) return bad;
+    root->names[i] = item.name;
+    root->keys[i] = item.key;
+    root->nnames = i + 1;
+    if (i > 0 && !(root->keys[i - 1] < item.key)) return "root keys must increase";
+  }
+  return NULL;
+}
+
+/* Reads a dir row [path, uid, gid, mode, mtimeMs, names]; returns an error message or NULL. */
+static const char *read_dir_row(napi_env env, napi_value d, char **path, entry_t **out) {
+  uint32_t len, uid, gid, mode;
+  if (get_array(env, d, &len) != 0 || len != 6) return "a dir must be [path, uid, gid, mode, mtimeMs, names]";
+  char *p = get_string(env, element(env, d, 0));
+  entry_t *en = calloc(1, sizeof *en);
+  if (!p || !en || get_u32(env, element(env, d, 1), &uid) || get_u32(env, element(env, d, 2), &gid) ||
+      get_u32(env, element(env, d, 3), &mode) || get_ms(env, element(env, d, 4), &en->mtime) ||
+      get_names(env, element(env, d, 5), &en->names, &en->nnames)) {
+    free(p);
+    free(en);
+    return "bad dir entry";
+  }
+  en->kind = K_DIR;
+  en->uid = uid;
+  en->gid = gid;
+  en->mode = mode & 0777;
+  *path = p;
+  *out = en;
+  return NULL;
+}
+
+typedef struct {
+  char *path, *binding, *blob;
+  uint32_t uid, gid, mode;
+  struct timespec mtime;
+} file_row_t;
+
+static void file_row_free(file_row_t *r) {
+  free(r->path);
+  free(r->binding);
+  free(r->blob);
+}
+
+/* Reads a file row [path, uid, gid, mode, mtimeMs, bindingKey, blobId]; returns an error message or NULL. */
+static const char *read_file_row(napi_env env, napi_value f, file_row_t *r) {
+  uint32_t len;
+  memset(r, 0, sizeof *r);
+  if (get_array(env, f, &len) != 0 || len != 7) return "a file must be [path, uid, gid, mode, mtimeMs, bindingKey, blobId]";
+  r->path = get_string(env, element(env, f, 0));
+  r->binding = get_string(env, element(env, f, 5));
+  r->blob = get_string(env, element(env, f, 6));
+  if (!r->path || !r->binding || !r->blob || get_u32(env, element(env, f, 1), &r->uid) || get_u32(env, element(env, f, 2), &r->gid) ||
+      get_u32(env, element(env, f, 3), &r->mode) || get_ms(env, element(env, f, 4), &r->mtime)) {
+    file_row_free(r);
+    return "bad file entry";
+  }
+  return NULL;
+}
+
+/* The file entry of a row, holding its blob and its binding (registered now if new); NULL when out of memory. */
+static entry_t *file_entry(engine_t *e, const file_row_t *r, blob_t *b) {
+  binding_t *bd = map_get(&e->bindings, r->binding);
+  if (!bd) {
+    bd = calloc(1, sizeof *bd);
+    if (!bd) return NULL;
+    bd->refs = 1;
+    if (map_put(&e->bindings, r->binding, bd) != 0) {
+      free(bd);
+      return NULL;
+    }
+  }
+  entry_t *en = calloc(1, sizeof *en);
+  if (!en) return NULL;
+  en->kind = K_FILE;
+  en->uid = r->uid;
+  en->gid = r->gid;
+  en->mode = r->mode & 0777;
+  en->mtime = r->mtime;
+  blob_ref(b);
+  binding_ref(bd);
+  en->blob = b;
+  en->binding = bd;
+  return en;
+}
+
 /*
- * setTree(engine, rootNames, dirs, files, liveBindings): replaces the served tree at once.
+ * setTree(engine, root, dirs, files, liveBindings): replaces the served tree at once.
+ *   root:  [key, name][], keys increasing: the root listing, in order (updateTree places names by key)
  *   dirs:  [path, uid, gid, mode, mtimeMs, names[]][]
  *   files: [path, uid, gid, mode, mtimeMs, bindingKey, blobId][]  (size = the blob's length)
  *   liveBindings: every binding key still alive (a reference of a task incarnation), shown or not.
@@ -690,7 +877,7 @@ static napi_value js_set_tree(napi_env env, napi_callback_info info) {
   engine_t *e = argc == 5 ? get_engine(env, argv[0]) : NULL;
   uint32_t ndirs, nfiles, nlive;
   if (!e || get_array(env, argv[2], &ndirs) != 0 || get_array(env, argv[3], &nfiles) != 0 || get_array(env, argv[4], &nlive) != 0)
-    return throw_msg(env, "hushfs.setTree(engine, rootNames, dirs, files, liveBindings): bad arguments");
+    return throw_msg(env, "hushfs.setTree(engine, root, dirs, files, liveBindings): bad arguments");
 
   tree_t *t = calloc(1, sizeof *t);
   if (!t || map_init(&t->paths, ndirs + nfiles + 1) != 0) {
@@ -700,35 +887,20 @@ static napi_value js_set_tree(napi_env env, napi_callback_info info) {
   const char *bad = NULL;
   uint32_t missing = 0;
   map_t live = { 0 };
-  char *path = NULL, *key = NULL, *id = NULL;
+  char *path = NULL, *key = NULL;
 
   entry_t *root = calloc(1, sizeof *root);
   if (!root) { bad = "out of memory"; goto fail; }
   root->kind = K_ROOT;
   root->mode = 0755;
   root->mtime = e->root_time;
-  if (get_names(env, argv[1], &root->names, &root->nnames) != 0) { free(root); bad = "rootNames must be strings"; goto fail; }
+  if ((bad = read_root(env, argv[1], root)) != NULL) { entry_free(root); goto fail; }
   if (map_put(&t->paths, "/", root) != 0) { entry_free(root); bad = "out of memory"; goto fail; }
   t->root_names = root->nnames;
 
   for (uint32_t i = 0; i < ndirs; i++) {
-    napi_value d = element(env, argv[2], i);
-    uint32_t len;
-    if (get_array(env, d, &len) != 0 || len != 6) { bad = "a dir must be [path, uid, gid, mode, mtimeMs, names]"; goto fail; }
-    path = get_string(env, element(env, d, 0));
-    entry_t *en = calloc(1, sizeof *en);
-    uint32_t uid, gid, mode;
-    if (!path || !en || get_u32(env, element(env, d, 1), &uid) || get_u32(env, element(env, d, 2), &gid) ||
-        get_u32(env, element(env, d, 3), &mode) || get_ms(env, element(env, d, 4), &en->mtime) ||
-        get_names(env, element(env, d, 5), &en->names, &en->nnames)) {
-      free(en);
-      bad = "bad dir entry";
-      goto fail;
-    }
-    en->kind = K_DIR;
-    en->uid = uid;
-    en->gid = gid;
-    en->mode = mode & 0777;
+    entry_t *en;
+    if ((bad = read_dir_row(env, element(env, argv[2], i), &path, &en)) != NULL) goto fail;
     if (map_get(&t->paths, path) || map_put(&t->paths, path, en) != 0) entry_free(en); /* first wins */
     free(path);
     path = NULL;
@@ -744,46 +916,20 @@ static napi_value js_set_tree(napi_env env, napi_callback_info info) {
   }
 
   for (uint32_t i = 0; i < nfiles; i++) {
-    napi_value f = element(env, argv[3], i);
-    uint32_t len, uid, gid, mode;
-    struct timespec mtime;
-    if (get_array(env, f, &len) != 0 || len != 7) { bad = "a file must be [path, uid, gid, mode, mtimeMs, bindingKey, blobId]"; goto fail; }
-    path = get_string(env, element(env, f, 0));
-    key = get_string(env, element(env, f, 5));
-    id = get_string(env, element(env, f, 6));
-    if (!path || !key || !id || get_u32(env, element(env, f, 1), &uid) || get_u32(env, element(env, f, 2), &gid) ||
-        get_u32(env, element(env, f, 3), &mode) || get_ms(env, element(env, f, 4), &mtime)) {
-      bad = "bad file entry";
-      goto fail;
-    }
-    blob_t *b = map_get(&e->blobs, id);
+    file_row_t r;
+    if ((bad = read_file_row(env, element(env, argv[3], i), &r)) != NULL) goto fail;
+    blob_t *b = map_get(&e->blobs, r.blob);
     if (!b) missing++;
-    else if (!map_get(&t->paths, path)) {
-      binding_t *bd = map_get(&e->bindings, key);
-      if (!bd) {
-        bd = calloc(1, sizeof *bd);
-        if (!bd) { bad = "out of memory"; goto fail; }
-        bd->refs = 1;
-        if (map_put(&e->bindings, key, bd) != 0) { free(bd); bad = "out of memory"; goto fail; }
+    else if (!map_get(&t->paths, r.path)) {
+      entry_t *en = file_entry(e, &r, b);
+      if (!en) bad = "out of memory";
+      else if ((!map_get(&live, r.binding) && map_put(&live, r.binding, (void *) 1) != 0) || map_put(&t->paths, r.path, en) != 0) {
+        entry_free(en);
+        bad = "out of memory";
       }
-      if (!map_get(&live, key) && map_put(&live, key, (void *) 1) != 0) { bad = "out of memory"; goto fail; }
-      entry_t *en = calloc(1, sizeof *en);
-      if (!en) { bad = "out of memory"; goto fail; }
-      en->kind = K_FILE;
-      en->uid = uid;
-      en->gid = gid;
-      en->mode = mode & 0777;
-      en->mtime = mtime;
-      blob_ref(b);
-      binding_ref(bd);
-      en->blob = b;
-      en->binding = bd;
-      if (map_put(&t->paths, path, en) != 0) { entry_free(en); bad = "out of memory"; goto fail; }
     }
-    free(path);
-    free(key);
-    free(id);
-    path = key = id = NULL;
+    file_row_free(&r);
+    if (bad) goto fail;
   }
 
   /* The bindings to revoke: every registered one that is not alive any more. */
@@ -819,7 +965,6 @@ static napi_value js_set_tree(napi_env env, napi_callback_info info) {
 fail:
   free(path);
   free(key);
-  free(id);
   map_clear(&live, NULL);
   tree_free(t);
   {
@@ -827,6 +972,255 @@ fail:
     snprintf(msg, sizeof msg, "hushfs.setTree: %s", bad ? bad : "failed");
     return throw_msg(env, msg);
   }
+}
+
+/*
+ * An updateTree prepared off the lock: every allocation that can fail happens while preparing, so
+ * that the change is applied whole, in one step under the write lock, or not at all.
+ */
+typedef struct {
+  vec_t drops;   /* char*: paths to unlink (each removed directory and its files) */
+  vec_t adds;    /* node_t*: new entries (path → entry_t*), each replacing the entry at its path */
+  vec_t revoke;  /* char*: keys of registered bindings to revoke */
+  vec_t garbage; /* node_t*: unlinked under the lock, freed after it (capacity reserved beforehand) */
+  map_t seen;    /* the paths of adds: a path given twice keeps its first row */
+  /* The new root listing (NULL: unchanged); it reuses the old entries' names, except those gone. */
+  char **root_names;
+  double *root_keys;
+  size_t root_n;
+  bool *root_gone; /* per old root entry: removed (its name is freed after the swap) */
+} update_t;
+
+static void update_free(update_t *u) {
+  vec_free(&u->drops, free);
+  vec_free(&u->adds, entry_node_free);
+  vec_free(&u->revoke, free);
+  vec_free(&u->garbage, entry_node_free);
+  map_clear(&u->seen, NULL);
+}
+
+/* Queues the directory at `path` (if it is one) and its files for removal. */
+static int drop_dir(const tree_t *t, const char *path, update_t *u) {
+  const entry_t *en = map_get(&t->paths, path);
+  if (!en || en->kind != K_DIR) return 0;
+  char *p = strdup(path);
+  if (!p || vec_push(&u->drops, p) != 0) { free(p); return -1; }
+  size_t plen = strlen(path);
+  for (size_t i = 0; i < en->nnames; i++) {
+    size_t len = plen + 1 + strlen(en->names[i]) + 1;
+    char *file = malloc(len);
+    if (!file) return -1;
+    snprintf(file, len, "%s/%s", path, en->names[i]);
+    if (vec_push(&u->drops, file) != 0) { free(file); return -1; }
+  }
+  return 0;
+}
+
+/* Queues a new entry at `path` (not the root) unless a row already gave that path; frees `en` when not queued. */
+static const char *add_entry(update_t *u, const char *path, entry_t *en) {
+  if (strcmp(path, "/") == 0) { entry_free(en); return "the root is not a row"; }
+  if (map_get(&u->seen, path)) { entry_free(en); return NULL; }
+  node_t *n = node_new(path, en);
+  if (!n) { entry_free(en); return "out of memory"; }
+  if (map_put(&u->seen, path, (void *) 1) != 0 || vec_push(&u->adds, n) != 0) { node_free(n, entry_free); return "out of memory"; }
+  return NULL;
+}
+
+/* The index of the first old key >= key. */
+static size_t key_index(const double *keys, size_t n, double key) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (keys[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Merges the root's listing without the removed keys with the added [key, name]s, in key order. */
+static const char *prepare_root(napi_env env, const entry_t *root, napi_value removed, napi_value added, update_t *u) {
+  uint32_t nrem, nadd;
+  get_array(env, removed, &nrem);
+  get_array(env, added, &nadd);
+  size_t old_n = root->nnames, nitems = 0;
+  root_item_t *items = calloc(nadd ? nadd : 1, sizeof *items);
+  bool *gone = calloc(old_n ? old_n : 1, sizeof *gone);
+  char **names = NULL;
+  double *keys = NULL;
+  const char *bad = NULL;
+  if (!items || !gone) { bad = "out of memory"; goto out; }
+  for (uint32_t i = 0; i < nrem; i++) {
+    double key;
+    if (get_key(env, element(env, removed, i), &key) != 0) { bad = "rootRemoved must be keys"; goto out; }
+    size_t at = key_index(root->keys, old_n, key);
+    if (at == old_n || root->keys[at] != key || gone[at]) { bad = "rootRemoved: no such root entry"; goto out; }
+    gone[at] = true;
+  }
+  for (uint32_t i = 0; i < nadd; i++) {
+    if ((bad = read_root_item(env, element(env, added, i), &items[i])) != NULL) goto out;
+    nitems = i + 1;
+  }
+  qsort(items, nitems, sizeof *items, cmp_root_item);
+  for (size_t i = 1; i < nitems; i++)
+    if (items[i].key == items[i - 1].key) { bad = "rootAdded: a key twice"; goto out; }
+  size_t n = old_n - nrem + nitems;
+  names = calloc(n ? n : 1, sizeof *names);
+  keys = calloc(n ? n : 1, sizeof *keys);
+  if (!names || !keys) { bad = "out of memory"; goto out; }
+  size_t i = 0, j = 0, k = 0;
+  while (i < old_n || j < nitems) {
+    if (i < old_n && gone[i]) { i++; continue; }
+    if (i < old_n && j < nitems && root->keys[i] == items[j].key) { bad = "rootAdded: a key already present"; goto out; }
+    if (j == nitems || (i < old_n && root->keys[i] < items[j].key)) {
+      names[k] = root->names[i];
+      keys[k++] = root->keys[i++];
+    } else {
+      names[k] = items[j].name;
+      keys[k++] = items[j++].key;
+    }
+  }
+  u->root_names = names;
+  u->root_keys = keys;
+  u->root_n = n;
+  u->root_gone = gone;
+  free(items); /* their names are in `names` now */
+  return NULL;
+
+out:
+  for (size_t x = 0; x < nitems; x++) free(items[x].name);
+  free(items);
+  free(gone);
+  free(names);
+  free(keys);
+  return bad;
+}
+
+/* Reads updateTree's arguments into u: the drops, the new entries, the bindings to revoke, the new root. */
+static const char *prepare_update(napi_env env, engine_t *e, napi_value *argv, update_t *u, uint32_t *missing) {
+  const tree_t *t = e->tree;
+  uint32_t ndirpaths, ndirs, nfiles, nrevoked, nrem, nadd;
+  get_array(env, argv[1], &nrem);
+  get_array(env, argv[2], &nadd);
+  get_array(env, argv[3], &ndirpaths);
+  get_array(env, argv[4], &ndirs);
+  get_array(env, argv[5], &nfiles);
+  get_array(env, argv[6], &nrevoked);
+  const char *bad = NULL;
+  for (uint32_t i = 0; i < ndirpaths; i++) {
+    char *path = get_string(env, element(env, argv[3], i));
+    if (!path) return "dirPaths must be strings";
+    int err = drop_dir(t, path, u);
+    free(path);
+    if (err != 0) return "out of memory";
+  }
+  if (map_init(&u->seen, ndirs + nfiles) != 0) return "out of memory";
+  for (uint32_t i = 0; i < ndirs; i++) {
+    char *path;
+    entry_t *en;
+    if ((bad = read_dir_row(env, element(env, argv[4], i), &path, &en)) != NULL) return bad;
+    bad = add_entry(u, path, en);
+    free(path);
+    if (bad) return bad;
+  }
+  for (uint32_t i = 0; i < nfiles; i++) {
+    file_row_t r;
+    if ((bad = read_file_row(env, element(env, argv[5], i), &r)) != NULL) return bad;
+    blob_t *b = map_get(&e->blobs, r.blob);
+    if (!b) (*missing)++;
+    else if (!map_get(&u->seen, r.path)) {
+      entry_t *en = file_entry(e, &r, b);
+      bad = en ? add_entry(u, r.path, en) : "out of memory";
+    }
+    file_row_free(&r);
+    if (bad) return bad;
+  }
+  for (uint32_t i = 0; i < nrevoked; i++) {
+    char *key = get_string(env, element(env, argv[6], i));
+    if (!key) return "revokedBindings must be strings";
+    if (!map_get(&e->bindings, key)) free(key); /* never served: nothing to revoke */
+    else if (vec_push(&u->revoke, key) != 0) { free(key); return "out of memory"; }
+  }
+  if (vec_reserve(&u->garbage, u->drops.n + u->adds.n) != 0) return "out of memory";
+  /* Last: nothing may fail once the new root listing holds the old names. */
+  if (nrem + nadd > 0) return prepare_root(env, map_get(&t->paths, "/"), argv[1], argv[2], u);
+  return NULL;
+}
+
+/*
+ * updateTree(engine, rootRemoved, rootAdded, dirPaths, dirs, files, revokedBindings): changes the
+ * served tree in place, in one step under the write lock (after setTree):
+ *   rootRemoved: order keys of root entries to remove; rootAdded: [key, name][] to insert by key;
+ *   dirPaths: directories to remove, with their files (list every directory a dir row replaces);
+ *   dirs, files: rows as for setTree, put in (an entry still at a row's path is replaced);
+ *   revokedBindings: bindings whose handles' next reads fail from now on (unknown keys: none).
+ * Returns the number of files left out because their blob id is unknown (0 normally).
+ */
+static napi_value js_update_tree(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  engine_t *e = argc == 7 ? get_engine(env, argv[0]) : NULL;
+  uint32_t len;
+  bool ok = e != NULL;
+  for (size_t i = 1; ok && i < 7; i++) ok = get_array(env, argv[i], &len) == 0;
+  if (!ok) return throw_msg(env, "hushfs.updateTree(engine, rootRemoved, rootAdded, dirPaths, dirs, files, revokedBindings): bad arguments");
+  if (!e->tree) return throw_msg(env, "hushfs.updateTree: no tree yet (setTree first)");
+
+  update_t u = { 0 };
+  uint32_t missing = 0;
+  const char *bad = prepare_update(env, e, argv, &u, &missing);
+  if (bad) {
+    update_free(&u);
+    char msg[160];
+    snprintf(msg, sizeof msg, "hushfs.updateTree: %s", bad);
+    return throw_msg(env, msg);
+  }
+
+  tree_t *t = e->tree;
+  entry_t *root = map_get(&t->paths, "/");
+  char **old_names = root->names;
+  double *old_keys = root->keys;
+  size_t old_n = root->nnames;
+  pthread_rwlock_wrlock(&e->lock);
+  for (size_t i = 0; i < u.drops.n; i++) {
+    node_t *n = map_unlink(&t->paths, u.drops.v[i]);
+    if (n) u.garbage.v[u.garbage.n++] = n;
+  }
+  for (size_t i = 0; i < u.adds.n; i++) {
+    node_t *n = u.adds.v[i];
+    node_t *old = map_unlink(&t->paths, n->key);
+    if (old) u.garbage.v[u.garbage.n++] = old;
+    map_link(&t->paths, n);
+  }
+  u.adds.n = 0; /* the tree owns them now */
+  if (u.root_names) {
+    root->names = u.root_names;
+    root->keys = u.root_keys;
+    root->nnames = u.root_n;
+    t->root_names = u.root_n;
+  }
+  for (size_t i = 0; i < u.revoke.n; i++) {
+    binding_t *bd = map_get(&e->bindings, u.revoke.v[i]);
+    __atomic_store_n(&bd->revoked, 1, __ATOMIC_RELEASE);
+  }
+  pthread_rwlock_unlock(&e->lock);
+
+  /* No request can reach what was unlinked or replaced any more: free it (handles hold their own references). */
+  if (u.root_names) {
+    for (size_t i = 0; i < old_n; i++)
+      if (u.root_gone[i]) free(old_names[i]);
+    free(old_names);
+    free(old_keys);
+    free(u.root_gone);
+  }
+  for (size_t i = 0; i < u.revoke.n; i++) {
+    binding_t *bd = map_remove(&e->bindings, u.revoke.v[i]);
+    if (bd) binding_unref(bd);
+  }
+  update_free(&u);
+  napi_value result;
+  napi_create_uint32(env, missing, &result);
+  return result;
 }
 
 /*
@@ -949,6 +1343,7 @@ NAPI_MODULE_INIT() {
     { "putBlob", js_put_blob },
     { "dropBlob", js_drop_blob },
     { "setTree", js_set_tree },
+    { "updateTree", js_update_tree },
     { "mount", js_mount },
     { "unref", js_unref },
     { "stats", js_stats },
