@@ -77,11 +77,6 @@ export class SentAssignments {
     return [...(this.secrets.get(secretKey(secretId, version))?.tasks ?? [])];
   }
 
-  /** The secret versions on the node (tests). */
-  secretKeys(): string[] {
-    return [...this.secrets.keys()];
-  }
-
   private ref(s: SecretAssignment, taskId: string): void {
     const key = secretKey(s.id, s.version);
     let x = this.secrets.get(key);

@@ -70,23 +70,14 @@ export class Session {
           await setImmediate();
           continue;
         }
-        // Order: secrets before the tasks that use them; tasks removed before their secrets.
-        const changes: AssignmentChange[] = [...added];
-        for (const t of diff.tasksChanged) changes.push({ action: 'UPDATE', assignment: { task: taskMessage(t) } });
-        for (const t of diff.tasksRemoved) changes.push({ action: 'REMOVE', assignment: { task: taskMessage(t) } });
-        for (const s of diff.secretsRemoved) changes.push({ action: 'REMOVE', assignment: { secret: { id: s.id, name: s.name, version: s.version } } });
         if (this.closed) return;
         const message: AssignmentsMessage = {
-          type: complete ? 'COMPLETE' : 'INCREMENTAL', appliesTo: this.seq, resultsIn: this.seq + 1, changes,
+          type: complete ? 'COMPLETE' : 'INCREMENTAL', appliesTo: this.seq, resultsIn: this.seq + 1, changes: changesOf(diff, added),
         };
         this.seq += 1;
         this.sent.commit(diff);
         this.audit(diff);
-        if (!this.call.write(message)) await new Promise<void>((resolve) => {
-          const done = () => { this.call.off('drain', done); this.call.off('close', done); resolve(); };
-          this.call.on('drain', done);
-          this.call.on('close', done);
-        });
+        if (!this.call.write(message)) await this.drained();
       }
     } catch (err) {
       this.log.error({ nodeId: this.nodeId, err: (err as Error).message }, 'assignments stream failed');
@@ -94,6 +85,15 @@ export class Session {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Back-pressure: resolves once the stream can take more (or is gone). */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => { this.call.off('drain', done); this.call.off('close', done); resolve(); };
+      this.call.on('drain', done);
+      this.call.on('close', done);
+    });
   }
 
   /** The tasks to recompute now: the dirty ones, or all on the node and all sent. */
@@ -127,6 +127,15 @@ export class Session {
     for (const s of diff.secretsAdded) this.log.info({ audit: 'secret-delivered', nodeId: this.nodeId, secretId: s.id, version: s.version, tasks: this.sent.tasksUsing(s.id, s.version) }, 'secret delivered to node');
     for (const s of diff.secretsRemoved) this.log.info({ audit: 'secret-revoked', nodeId: this.nodeId, secretId: s.id, version: s.version }, 'secret revoked from node');
   }
+}
+
+/** Order: secrets before the tasks that use them; tasks removed before their secrets. */
+function changesOf(diff: PendingDiff, added: AssignmentChange[]): AssignmentChange[] {
+  const changes: AssignmentChange[] = [...added];
+  for (const t of diff.tasksChanged) changes.push({ action: 'UPDATE', assignment: { task: taskMessage(t) } });
+  for (const t of diff.tasksRemoved) changes.push({ action: 'REMOVE', assignment: { task: taskMessage(t) } });
+  for (const s of diff.secretsRemoved) changes.push({ action: 'REMOVE', assignment: { secret: { id: s.id, name: s.name, version: s.version } } });
+  return changes;
 }
 
 function taskMessage(t: TaskAssignment) {
