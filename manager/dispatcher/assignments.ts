@@ -31,24 +31,44 @@ export function taskName(task: TaskRecord): string {
   return task.slot > 0 ? `${task.serviceName}.${task.slot}` : task.serviceName;
 }
 
-/** `revoking`: tasks being removed by a txn not yet durable, already treated as gone. */
+/** One task's share of its node's assignments: the task, and each secret version it references once. */
+export interface TaskEntitlement {
+  task: TaskAssignment;
+  secrets: SecretAssignment[];
+}
+
+/**
+ * What one task entitles its node to; undefined if nothing (not meant to run, being revoked, or
+ * its service is gone). `revoking`: tasks being removed by a txn not yet durable, already treated as gone.
+ */
+export function assignTask(view: ClusterView, task: TaskRecord, revoking?: ReadonlySet<string>): TaskEntitlement | undefined {
+  if (task.desiredState !== 'running' || revoking?.has(task.id)) return undefined;
+  const service = view.services.get(task.serviceId);
+  if (!service) return undefined;
+  const refs: TaskAssignment['secrets'] = [];
+  const secrets: SecretAssignment[] = [];
+  for (const ref of service.secrets) {
+    const secret = view.secrets.get(ref.secretId);
+    if (!secret) continue;
+    const version = ref.version ?? secret.versions[secret.versions.length - 1].version;
+    const v = secret.versions.find((x) => x.version === version);
+    if (!v) continue;
+    refs.push({ secretId: secret.id, secretName: secret.name, version, target: ref.target, uid: ref.uid, gid: ref.gid, mode: ref.mode });
+    if (!secrets.some((s) => s.id === secret.id && s.version === version)) {
+      secrets.push({ id: secret.id, name: secret.name, version, createdAtMs: v.createdAtMs });
+    }
+  }
+  return { task: { id: task.id, name: taskName(task), serviceId: service.id, serviceName: service.name, secrets: refs }, secrets };
+}
+
+/** Everything a node is entitled to (the first message of a stream; tests). */
 export function computeAssignments(view: ClusterView, nodeId: string, revoking?: ReadonlySet<string>): NodeAssignments {
   const out: NodeAssignments = { tasks: new Map(), secrets: new Map() };
   for (const task of view.tasksOnNode(nodeId)) {
-    if (task.desiredState !== 'running' || revoking?.has(task.id)) continue;
-    const service = view.services.get(task.serviceId);
-    if (!service) continue;
-    const refs: TaskAssignment['secrets'] = [];
-    for (const ref of service.secrets) {
-      const secret = view.secrets.get(ref.secretId);
-      if (!secret) continue;
-      const version = ref.version ?? secret.versions[secret.versions.length - 1].version;
-      const v = secret.versions.find((x) => x.version === version);
-      if (!v) continue;
-      refs.push({ secretId: secret.id, secretName: secret.name, version, target: ref.target, uid: ref.uid, gid: ref.gid, mode: ref.mode });
-      out.secrets.set(secretKey(secret.id, version), { id: secret.id, name: secret.name, version, createdAtMs: v.createdAtMs });
-    }
-    out.tasks.set(task.id, { id: task.id, name: taskName(task), serviceId: service.id, serviceName: service.name, secrets: refs });
+    const e = assignTask(view, task, revoking);
+    if (!e) continue;
+    for (const s of e.secrets) out.secrets.set(secretKey(s.id, s.version), s);
+    out.tasks.set(task.id, e.task);
   }
   return out;
 }
@@ -60,18 +80,17 @@ export interface AssignmentDiff {
   secretsRemoved: SecretAssignment[];
 }
 
-const sameTask = (a: TaskAssignment, b: TaskAssignment) => JSON.stringify(a) === JSON.stringify(b);
+type SecretRef = TaskAssignment['secrets'][number];
 
-export function diffAssignments(prev: NodeAssignments, next: NodeAssignments): AssignmentDiff {
-  const d: AssignmentDiff = { secretsAdded: [], tasksChanged: [], tasksRemoved: [], secretsRemoved: [] };
-  for (const [k, s] of next.secrets) if (!prev.secrets.has(k)) d.secretsAdded.push(s);
-  for (const [id, t] of next.tasks) {
-    const old = prev.tasks.get(id);
-    if (!old || !sameTask(old, t)) d.tasksChanged.push(t);
-  }
-  for (const [id, t] of prev.tasks) if (!next.tasks.has(id)) d.tasksRemoved.push(t);
-  for (const [k, s] of prev.secrets) if (!next.secrets.has(k)) d.secretsRemoved.push(s);
-  return d;
+const sameRef = (a: SecretRef, b: SecretRef) => a.secretId === b.secretId && a.secretName === b.secretName
+  && a.version === b.version && a.target === b.target && a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
+
+/** Field by field: this runs for every task a change touches. */
+export function sameTask(a: TaskAssignment, b: TaskAssignment): boolean {
+  if (a.id !== b.id || a.name !== b.name || a.serviceId !== b.serviceId || a.serviceName !== b.serviceName) return false;
+  if (a.secrets.length !== b.secrets.length) return false;
+  for (let i = 0; i < a.secrets.length; i++) if (!sameRef(a.secrets[i], b.secrets[i])) return false;
+  return true;
 }
 
 export const isEmptyDiff = (d: AssignmentDiff) =>

@@ -74,18 +74,23 @@ export class Dispatcher {
    * view no longer has them and nothing changes.
    */
   revokeEarly(taskIds: string[]): () => void {
-    const nodes = new Set<string>();
+    const byNode = new Map<string, Set<string>>();
     for (const id of taskIds) {
       const task = this.view.tasks.get(id);
       if (!task?.nodeId) continue;
       this.revoking.add(id);
-      nodes.add(task.nodeId);
+      addTo(byNode, task.nodeId, id);
     }
-    for (const id of nodes) for (const s of this.sessions.get(id) ?? []) s.poke();
+    this.pokeAll(byNode);
     return () => {
       for (const id of taskIds) this.revoking.delete(id);
-      for (const id of nodes) for (const s of this.sessions.get(id) ?? []) s.poke();
+      this.pokeAll(byNode);
     };
+  }
+
+  /** Hands each node's sessions the tasks of it that may have changed. */
+  private pokeAll(byNode: Map<string, Set<string>>): void {
+    for (const [nodeId, ids] of byNode) for (const s of this.sessions.get(nodeId) ?? []) s.poke(ids);
   }
 
   /** Sessions flushed for one change share one read (and decryption) of each payload. */
@@ -97,6 +102,8 @@ export class Dispatcher {
       read = this.readPayload(id, version);
       this.reading.set(key, read);
       setImmediate(() => this.reading.delete(key));
+      // A failed read is not shared with a retry (see Session.flush).
+      read.catch(() => { if (this.reading.get(key) === read) this.reading.delete(key); });
     }
     return read;
   };
@@ -125,22 +132,29 @@ export class Dispatcher {
     session.poke();
   }
 
-  /** Pokes the sessions of every node a change can concern; cuts removed nodes at once. */
+  /**
+   * Pokes the sessions of every node a change can concern with the tasks it can concern: a task
+   * that changed (on its node before and after), every task of a service that changed, and every
+   * task of a service referencing a secret that changed. Cuts removed nodes at once.
+   */
   private onChanges(changes: ViewChange[]): void {
-    const nodes = new Set<string>();
+    const byNode = new Map<string, Set<string>>();
+    // Only nodes with a session need to know; the others get a COMPLETE when they connect.
+    const mark = (nodeId: string | undefined, taskId: string) => {
+      if (nodeId && this.sessions.has(nodeId)) addTo(byNode, nodeId, taskId);
+    };
     const services = new Set<string>();
-    const secrets = new Set<string>();
     for (const c of changes) {
       switch (c.kind) {
         case 'task':
-          if (c.before?.nodeId) nodes.add(c.before.nodeId);
-          if (c.after?.nodeId) nodes.add(c.after.nodeId);
+          mark(c.before?.nodeId, c.id);
+          mark(c.after?.nodeId, c.id);
           break;
         case 'service':
           services.add(c.id);
           break;
         case 'secret':
-          secrets.add(c.id);
+          for (const id of this.view.servicesBySecret.get(c.id) ?? []) services.add(id);
           break;
         case 'node':
           if (!c.after) this.cutNode(c.id, 'this node was removed from the cluster');
@@ -150,13 +164,12 @@ export class Dispatcher {
           break;
       }
     }
-    if (services.size || secrets.size) {
-      for (const s of this.view.services.values()) {
-        if (s.secrets.some((r) => secrets.has(r.secretId))) services.add(s.id);
-      }
-      for (const t of this.view.tasks.values()) if (t.nodeId && services.has(t.serviceId)) nodes.add(t.nodeId);
+    // A service's tasks as the view has them now: a task that left the service or its node in
+    // this batch is marked by its own change above.
+    for (const sid of services) {
+      for (const tid of this.view.tasksByService.get(sid) ?? []) mark(this.view.tasks.get(tid)?.nodeId, tid);
     }
-    for (const id of nodes) for (const s of this.sessions.get(id) ?? []) s.poke();
+    this.pokeAll(byNode);
   }
 
   private cutNode(nodeId: string, why: string, serial?: string): void {
@@ -182,6 +195,12 @@ export class Dispatcher {
       await this.view.waitFor(result.revision);
     }
   }
+}
+
+function addTo(by: Map<string, Set<string>>, key: string, id: string): void {
+  let set = by.get(key);
+  if (!set) by.set(key, (set = new Set()));
+  set.add(id);
 }
 
 function nodeOf(caller: Caller): { nodeId: string; serial: string } {

@@ -1,24 +1,26 @@
 // One node's Assignments stream: a COMPLETE first, then INCREMENTAL diffs of what
 // the node is entitled to, each with sequence numbers (applies_to → results_in).
 // Sends are serialized per stream and honour back-pressure; changes that arrive
-// while a send is in flight are coalesced into the next diff.
+// while a send is in flight are coalesced into the next diff. A change costs what it touches:
+// the Dispatcher names the tasks it may concern, and only those are recomputed and compared.
 import type * as grpc from '@grpc/grpc-js';
+import { setImmediate } from 'node:timers/promises';
 import type { AssignmentsMessage } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
 import type { AssignmentChange } from '../../proto/gen/hush/v1/AssignmentChange.js';
 import type { Logger } from '../../common/log.js';
-import {
-  computeAssignments, diffAssignments, isEmptyDiff, type NodeAssignments, type SecretAssignment, type TaskAssignment,
-} from './assignments.js';
+import { assignTask, isEmptyDiff, type SecretAssignment, type TaskAssignment, type TaskEntitlement } from './assignments.js';
+import { SentAssignments, type PendingDiff } from './sent.js';
 import type { ClusterView } from '../state/view.js';
 
 export type PayloadReader = (secretId: string, version: number) => Promise<Buffer>;
 
-const EMPTY: NodeAssignments = { tasks: new Map(), secrets: new Map() };
-
 export class Session {
-  private sent: NodeAssignments = EMPTY;
+  private readonly sent = new SentAssignments();
   private seq = 0;
-  private dirty = true;
+  /** Tasks whose assignment may have changed since it was last computed. */
+  private dirty = new Set<string>();
+  /** Recompute every task (the first message, or a poke that names none). */
+  private dirtyAll = true;
   private flushing = false;
   closed = false;
 
@@ -32,9 +34,13 @@ export class Session {
     private readonly revoking: ReadonlySet<string>,
   ) {}
 
-  /** Something this node may be entitled to changed: send the difference soon. */
-  poke(): void {
-    this.dirty = true;
+  /**
+   * Something this node may be entitled to changed: send the difference soon. `taskIds`: the
+   * tasks it may concern (on this node before or after the change); none given: all of them.
+   */
+  poke(taskIds?: Iterable<string>): void {
+    if (taskIds) for (const id of taskIds) this.dirty.add(id);
+    else this.dirtyAll = true;
     if (!this.flushing && !this.closed) void this.flush();
   }
 
@@ -48,37 +54,30 @@ export class Session {
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
-      while (this.dirty && !this.closed) {
-        this.dirty = false;
-        const next = computeAssignments(this.view, this.nodeId, this.revoking);
+      while ((this.dirtyAll || this.dirty.size) && !this.closed) {
+        const ids = this.takeDirty();
         const complete = this.seq === 0;
-        const diff = diffAssignments(complete ? EMPTY : this.sent, next);
+        const diff = this.sent.diff(this.entitlements(ids));
         if (!complete && isEmptyDiff(diff)) continue;
         let added: AssignmentChange[];
         try {
           added = await Promise.all(diff.secretsAdded.map((s) => this.secretUpdate(s)));
         } catch (err) {
-          // A version vanished between computing and reading (its last reference went away): recompute.
-          if ((err as { code?: number }).code === 5 /* NOT_FOUND */) { this.dirty = true; continue; }
-          throw err;
+          if ((err as { code?: number }).code !== 5 /* NOT_FOUND */) throw err;
+          // A version vanished between computing and reading (its last reference went away):
+          // recompute these tasks, once the view has had a turn to catch up.
+          for (const id of ids) this.dirty.add(id);
+          await setImmediate();
+          continue;
         }
-        // Order: secrets before the tasks that use them; tasks removed before their secrets.
-        const changes: AssignmentChange[] = [...added];
-        for (const t of diff.tasksChanged) changes.push({ action: 'UPDATE', assignment: { task: taskMessage(t) } });
-        for (const t of diff.tasksRemoved) changes.push({ action: 'REMOVE', assignment: { task: taskMessage(t) } });
-        for (const s of diff.secretsRemoved) changes.push({ action: 'REMOVE', assignment: { secret: { id: s.id, name: s.name, version: s.version } } });
         if (this.closed) return;
         const message: AssignmentsMessage = {
-          type: complete ? 'COMPLETE' : 'INCREMENTAL', appliesTo: this.seq, resultsIn: this.seq + 1, changes,
+          type: complete ? 'COMPLETE' : 'INCREMENTAL', appliesTo: this.seq, resultsIn: this.seq + 1, changes: changesOf(diff, added),
         };
         this.seq += 1;
-        this.sent = next;
+        this.sent.commit(diff);
         this.audit(diff);
-        if (!this.call.write(message)) await new Promise<void>((resolve) => {
-          const done = () => { this.call.off('drain', done); this.call.off('close', done); resolve(); };
-          this.call.on('drain', done);
-          this.call.on('close', done);
-        });
+        if (!this.call.write(message)) await this.drained();
       }
     } catch (err) {
       this.log.error({ nodeId: this.nodeId, err: (err as Error).message }, 'assignments stream failed');
@@ -88,20 +87,55 @@ export class Session {
     }
   }
 
+  /** Back-pressure: resolves once the stream can take more (or is gone). */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => { this.call.off('drain', done); this.call.off('close', done); resolve(); };
+      this.call.on('drain', done);
+      this.call.on('close', done);
+    });
+  }
+
+  /** The tasks to recompute now: the dirty ones, or all on the node and all sent. */
+  private takeDirty(): Set<string> {
+    let ids = this.dirty;
+    this.dirty = new Set();
+    if (this.dirtyAll) {
+      this.dirtyAll = false;
+      ids = new Set([...(this.view.tasksByNode.get(this.nodeId) ?? []), ...this.sent.tasks.keys()]);
+    }
+    return ids;
+  }
+
+  /** What each task entitles this node to now (undefined: nothing, e.g. it left the node). */
+  private entitlements(ids: Set<string>): Map<string, TaskEntitlement | undefined> {
+    const out = new Map<string, TaskEntitlement | undefined>();
+    for (const id of ids) {
+      const task = this.view.tasks.get(id);
+      out.set(id, task?.nodeId === this.nodeId ? assignTask(this.view, task, this.revoking) : undefined);
+    }
+    return out;
+  }
+
   private async secretUpdate(s: SecretAssignment): Promise<AssignmentChange> {
     const data = await this.readPayload(s.id, s.version);
     return { action: 'UPDATE', assignment: { secret: { id: s.id, name: s.name, version: s.version, data, createdAtMs: s.createdAtMs } } };
   }
 
   /** One audit line per secret version delivered to or revoked from this node: ids only, never values. */
-  private audit(diff: ReturnType<typeof diffAssignments>): void {
-    for (const s of diff.secretsAdded) this.log.info({ audit: 'secret-delivered', nodeId: this.nodeId, secretId: s.id, version: s.version, tasks: this.tasksUsing(s) }, 'secret delivered to node');
+  private audit(diff: PendingDiff): void {
+    for (const s of diff.secretsAdded) this.log.info({ audit: 'secret-delivered', nodeId: this.nodeId, secretId: s.id, version: s.version, tasks: this.sent.tasksUsing(s.id, s.version) }, 'secret delivered to node');
     for (const s of diff.secretsRemoved) this.log.info({ audit: 'secret-revoked', nodeId: this.nodeId, secretId: s.id, version: s.version }, 'secret revoked from node');
   }
+}
 
-  private tasksUsing(s: SecretAssignment): string[] {
-    return [...this.sent.tasks.values()].filter((t) => t.secrets.some((r) => r.secretId === s.id && r.version === s.version)).map((t) => t.id);
-  }
+/** Order: secrets before the tasks that use them; tasks removed before their secrets. */
+function changesOf(diff: PendingDiff, added: AssignmentChange[]): AssignmentChange[] {
+  const changes: AssignmentChange[] = [...added];
+  for (const t of diff.tasksChanged) changes.push({ action: 'UPDATE', assignment: { task: taskMessage(t) } });
+  for (const t of diff.tasksRemoved) changes.push({ action: 'REMOVE', assignment: { task: taskMessage(t) } });
+  for (const s of diff.secretsRemoved) changes.push({ action: 'REMOVE', assignment: { secret: { id: s.id, name: s.name, version: s.version } } });
+  return changes;
 }
 
 function taskMessage(t: TaskAssignment) {

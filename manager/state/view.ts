@@ -41,6 +41,8 @@ export class ClusterView {
   readonly tasksByNode = new Map<string, Set<string>>();
   /** Task ids by their service (also for tasks whose service is gone). */
   readonly tasksByService = new Map<string, Set<string>>();
+  /** Service ids by the id of each secret they reference. */
+  readonly servicesBySecret = new Map<string, Set<string>>();
   /** Store key → the revision that last wrote it, for compare-and-swap writes. */
   readonly modRevs = new Map<string, number>();
   revision = 0;
@@ -82,6 +84,10 @@ export class ClusterView {
 
   tasksOfService(serviceId: string): TaskRecord[] {
     return [...(this.tasksByService.get(serviceId) ?? [])].map((id) => this.tasks.get(id)!);
+  }
+
+  servicesUsing(secretId: string): ServiceRecord[] {
+    return [...(this.servicesBySecret.get(secretId) ?? [])].map((id) => this.services.get(id)!);
   }
 
   serviceByName(name: string): ServiceRecord | undefined {
@@ -134,6 +140,7 @@ export class ClusterView {
     if (after === undefined) map.delete(id);
     else map.set(id, after);
     if (kind === 'task') this.indexTask(id, before as TaskRecord | undefined, after as TaskRecord | undefined);
+    if (kind === 'service') this.indexService(id, before as ServiceRecord | undefined, after as ServiceRecord | undefined);
     return { kind, id, before, after } as ViewChange;
   }
 
@@ -142,6 +149,11 @@ export class ClusterView {
     if (after?.nodeId) index(this.tasksByNode, after.nodeId, id);
     if (before) unindex(this.tasksByService, before.serviceId, id);
     if (after) index(this.tasksByService, after.serviceId, id);
+  }
+
+  private indexService(id: string, before?: ServiceRecord, after?: ServiceRecord): void {
+    for (const ref of before?.secrets ?? []) unindex(this.servicesBySecret, ref.secretId, id);
+    for (const ref of after?.secrets ?? []) index(this.servicesBySecret, ref.secretId, id);
   }
 }
 
