@@ -184,7 +184,10 @@ test('CA over mTLS: root pinned by the token, join with worker and manager token
       clients.push({ close: () => n.close() } as grpc.Client);
       return n;
     };
-    await asNode(renewed.certificatePem).heartbeat(); // still accepted
+    const oldStream = asNode(renewed.certificatePem);
+    await oldStream.heartbeat(); // still accepted...
+    oldStream.open(); // ... for a stream too
+    await oldStream.until('the COMPLETE on the stream opened with the previous certificate', () => oldStream.messages.length > 0);
     await asNode(fourth.certificatePem).heartbeat(); // the node uses its newest certificate
     const old = asNode(renewed.certificatePem);
     const deadline = Date.now() + 5000;
@@ -199,6 +202,10 @@ test('CA over mTLS: root pinned by the token, join with worker and manager token
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(run.logs.some((l) => String(l.msg).startsWith('node uses its renewed certificate') && l.nodeId === worker.nodeId));
+    // The stream opened with the certificate now refused is cut.
+    await oldStream.until('the stream opened with the replaced certificate is cut', () => oldStream.streamStatus !== undefined);
+    assert.equal(oldStream.streamStatus!.code, grpc.status.PERMISSION_DENIED);
+    assert.match(oldStream.streamStatus!.details, /replaced by a renewal/);
 
     // 8. Control over TLS: a worker certificate is not an admin.
     const controlAsWorker = controlTlsClient(port, tlsCredentials(rootPem, workerKey, worker.certificatePem));

@@ -8,7 +8,7 @@ import type { Logger } from '../../common/log.js';
 import type { Store } from '../store/store.js';
 import type { ClusterView, ViewChange } from '../state/view.js';
 import type { NodeRegistry } from '../nodes/registry.js';
-import { encode, keys, type TaskState } from '../state/records.js';
+import { encode, keys, type NodeRecord, type TaskState } from '../state/records.js';
 import type { Caller } from '../auth/authorize.js';
 import { toServiceError, unary, type RpcContext } from '../server/rpc.js';
 import { Liveness, type LivenessOptions } from './liveness.js';
@@ -158,6 +158,7 @@ export class Dispatcher {
           break;
         case 'node':
           if (!c.after) this.cutNode(c.id, 'this node was removed from the cluster');
+          else this.cutReplaced(c.after);
           break;
         case 'denied':
           if (c.after) this.cutNode(c.after.nodeId, 'this node\'s certificate was revoked', c.after.serial);
@@ -170,6 +171,14 @@ export class Dispatcher {
       for (const tid of this.view.tasksByService.get(sid) ?? []) mark(this.view.tasks.get(tid)?.nodeId, tid);
     }
     this.pokeAll(byNode);
+  }
+
+  /** Ends the streams opened with a certificate of the node that is no longer accepted (see NodeRecord.previousCertSerial). */
+  private cutReplaced(node: NodeRecord): void {
+    for (const s of [...(this.sessions.get(node.id) ?? [])]) {
+      if (s.certSerial === node.certSerial || s.certSerial === node.previousCertSerial) continue;
+      s.cut(grpc.status.PERMISSION_DENIED, 'this node\'s certificate was replaced by a renewal');
+    }
   }
 
   private cutNode(nodeId: string, why: string, serial?: string): void {

@@ -173,7 +173,7 @@ export class ServiceAdmin {
     for (let i = 0; i < MAX_CAS_RETRIES; i++) {
       const { kv, record } = await this.resolve(ref);
       await this.view.waitFor(kv.modRev);
-      const tasks = [...this.view.tasks.values()].filter((t) => t.serviceId === record.id);
+      const tasks = this.view.tasksOfService(record.id);
       const undo = this.revokeEarly(tasks.map((t) => t.id));
       let result;
       try {
@@ -193,7 +193,7 @@ export class ServiceAdmin {
 
   /** Tasks, by service then slot (global: node), optionally of one service and/or on one node. */
   listTasks(filter: TaskFilter = {}): TaskRecord[] {
-    let tasks: Iterable<TaskRecord> = this.view.tasks.values();
+    let tasks: Iterable<TaskRecord> = filter.serviceId !== undefined ? this.view.tasksOfService(filter.serviceId) : this.view.tasks.values();
     if (filter.nodeId !== undefined) {
       const onNode = this.view.tasksOnNode(filter.nodeId);
       // Global tasks not yet placed still belong to the node they exist for.
@@ -212,10 +212,7 @@ export class ServiceAdmin {
    */
   async referencing(secretId: string, atRevision: number): Promise<string[]> {
     await this.view.waitFor(atRevision);
-    return [...this.view.services.values()]
-      .filter((s) => s.secrets.some((r) => r.secretId === secretId))
-      .map((s) => s.name)
-      .sort();
+    return this.view.servicesUsing(secretId).map((s) => s.name).sort();
   }
 
   /** By exact id, then exact name, then unambiguous id prefix (as docker does); from the store. */
