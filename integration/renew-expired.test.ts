@@ -9,6 +9,7 @@ import { openSqliteStore } from '../manager/store/sqlite.js';
 import { openKeyring } from '../manager/crypto/keyring.js';
 import { Cluster } from '../manager/cluster/cluster.js';
 import { STORE_FILE } from '../manager/cluster/init.js';
+import { decode, encode, keys, type NodeRecord } from '../manager/state/records.js';
 import { renewExpiredCertificate } from '../agent/join.js';
 import { TestNode } from './helpers/node.js';
 import { initManager, startManager, hushOk, freePort, type RunningManager } from './helpers/manager.js';
@@ -27,13 +28,20 @@ test('an expired node certificate is renewed with proof of its key; forged or re
     nodes.push(node, other);
     await run.stop();
 
-    // Let the node's certificate expire: issue it one that expired already, with the cluster's CA.
+    // Let the node's certificate expire: issue it one that expired already, with the cluster's CA, and
+    // record it as the node's certificate (as a renewal would have). Another one, not recorded, stands
+    // for a certificate of the node that a renewal replaced.
     const store = openSqliteStore(join(m.stateDir, STORE_FILE));
     let expiredPem: string;
+    let replacedPem: string;
     try {
       const cluster = await Cluster.load(store, openKeyring(m.stateDir).dek);
       const issue = (nodeId: string, keyPem: string) => cluster.ca.issue({ csrPem: createCsr(keyPem), nodeId, role: 'worker', clusterId: cluster.id, validityMs: 1 }).certPem;
       expiredPem = issue(node.id, node.creds.keyPem);
+      replacedPem = issue(node.id, node.creds.keyPem);
+      const kv = (await store.get(keys.node(node.id)))!;
+      const record = { ...decode<NodeRecord>(kv.value), certSerial: identityFromCertificate(expiredPem)!.serial };
+      assert.ok((await store.txn([{ key: kv.key, modRev: kv.modRev }], [{ type: 'put', key: kv.key, value: encode(record) }])).ok);
       await new Promise((r) => setTimeout(r, 1100));
     } finally {
       await store.close();
@@ -48,6 +56,8 @@ test('an expired node certificate is renewed with proof of its key; forged or re
 
     // Proof made with another key is refused.
     await assert.rejects(renewExpiredCertificate(addr, { ...expired, keyPem: generateNodeKey() }), (e) => code(e) === 7 && /proof does not verify/.test(String((e as Error).message)));
+    // An expired certificate of the node that is not its current one is refused.
+    await assert.rejects(renewExpiredCertificate(addr, { ...expired, certPem: replacedPem }), (e) => code(e) === 7 && /replaced by a renewal/.test(String((e as Error).message)));
     // A certificate that has not expired must be renewed over mutual TLS.
     await assert.rejects(renewExpiredCertificate(addr, other.creds), (e) => code(e) === 7 && /has not expired/.test(String((e as Error).message)));
 
