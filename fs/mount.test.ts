@@ -1,28 +1,20 @@
 // Real FUSE mounts in temporary directories (needs root and /dev/fuse, like CI).
 // This process serves the mounts: it reads them only with async fs.promises calls or from child
 // processes, never with a synchronous fs call (that would block the thread serving the requests).
+// Every mount goes through trackedMount, and after(cleanup) unmounts what a failed test left.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes, createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { mountInfoAt, mountSecrets, type MountedSecrets } from './mount.js';
-import { T1, Child, cleanup, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './test/fixtures.js';
+import { Child, cleanup, errorCode, payload, ref, task, tempMountPoint, trackedMount, unmount } from './test/fixtures.js';
+import { READER, viewScenarios } from './test/view-scenarios.js';
 
 // This file proves the fuse-native engine (fs/ops.ts); fs/native-engine.test.ts the native one.
+// Both run the scenarios of fs/test/view-scenarios.ts.
 process.env.HUSH_FS_ENGINE = 'fuse-native';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const READER = join(HERE, 'test', 'reader.js');
-const MOUNT_CHILD = join(HERE, 'test', 'mount-child.js');
-const NOBODY = 65534;
-const FUSE_SUPER_MAGIC = 0x65735546;
-
-// ---- helpers ----
 
 const mount = (mp: string, secrets: NodeSecrets): Promise<MountedSecrets> => trackedMount(mountSecrets, mp, secrets);
 after(cleanup);
@@ -43,234 +35,26 @@ async function makeStaleMount(mp: string): Promise<void> {
   }
 }
 
-describe('the FUSE view of NodeSecrets', { timeout: 120_000 }, () => {
-  const secrets = new NodeSecrets();
-  let mp = '';
-  let m: MountedSecrets;
-  const webTask = task('t1', 'web.1', 'web', [ref('s1', 1, 'db', { uid: 1000, gid: 1001, mode: 0o440 })]);
-  const api1 = task('t2', 'api.1', 'api', [ref('s2', 1, 'key')]);
-  const api2 = task('t3', 'api.2', 'api', [ref('s2', 1, 'key')]);
-  const permTask = task('t4', 'perm.1', 'perm', [ref('s3', 1, 'rootonly', { mode: 0o400 }), ref('s4', 1, 'world', { mode: 0o444 })]);
-  const ownTask = task('t5', 'own.1', 'own', [ref('s3', 1, 'rootonly', { mode: 0o400 }), ref('s4', 1, 'mine', { uid: NOBODY, gid: NOBODY, mode: 0o400 })]);
-  const allTasks = () => [webTask, api1, api2, permTask, ownTask];
-  const payloads = () => [
-    payload('s1', 1, 'db-password-v1', T1),
-    payload('s2', 1, 'api-key'),
-    payload('s3', 1, 'root-only-data'),
-    payload('s4', 1, 'world-readable'),
-  ];
-
-  before(async () => {
-    secrets.replaceAll(allTasks(), payloads());
-    mp = await tempMountPoint();
-    m = await mount(mp, secrets);
-  });
-  after(async () => {
-    if (m) await unmount(m);
-  });
-
-  it('is mounted read-only, as hush, with default_permissions, allow_other and an auto_unmount helper', async () => {
-    const entries = await mountInfoAt(m.mountPoint);
-    assert.equal(entries.length, 1);
-    const [e] = entries;
-    assert.equal(e.fstype, 'fuse');
-    assert.equal(e.source, 'hush');
-    assert.ok(e.mountOptions.includes('ro'), `mount options: ${e.mountOptions.join(',')}`);
-    for (const o of ['ro', 'default_permissions', 'allow_other']) assert.ok(e.superOptions.includes(o), `super options lack ${o}: ${e.superOptions.join(',')}`);
-    const helper = await fusermountHelperFor(m.mountPoint);
-    assert.ok(helper?.includes('auto_unmount'), `fusermount helper: ${helper}`);
-    const st = await fsp.statfs(mp);
-    assert.equal(st.type, FUSE_SUPER_MAGIC);
-    assert.equal(st.bsize, 4096);
-  });
-
-  it('lists every task, and a service alias only for a service with one task here', async () => {
-    assert.deepEqual((await fsp.readdir(mp)).sort(), ['api.1', 'api.2', 'own', 'own.1', 'perm', 'perm.1', 'web', 'web.1']);
-    assert.deepEqual(await fsp.readdir(join(mp, 'web.1')), ['db']);
-    assert.deepEqual((await fsp.readdir(join(mp, 'perm.1'))).sort(), ['rootonly', 'world']);
-    assert.equal(await errorCode(fsp.stat(join(mp, 'api'))), 'ENOENT');
-
-    secrets.apply([], ['t3'], []);
-    try {
-      assert.equal(await fsp.readFile(join(mp, 'api', 'key'), 'utf8'), 'api-key', 'one api task left: /api appears at once');
-    } finally {
-      secrets.apply([api2], [], []);
-    }
-    assert.equal(await errorCode(fsp.stat(join(mp, 'api', 'key'))), 'ENOENT', 'two api tasks again: /api is gone at once');
-  });
-
-  it('serves each file with its bytes, uid, gid, mode, size and version time (also under the alias)', async () => {
-    for (const p of [join(mp, 'web.1', 'db'), join(mp, 'web', 'db')]) {
-      assert.equal(await fsp.readFile(p, 'utf8'), 'db-password-v1');
-      const st = await fsp.stat(p);
-      assert.ok(st.isFile());
-      assert.equal(st.uid, 1000);
-      assert.equal(st.gid, 1001);
-      assert.equal(st.mode & 0o7777, 0o440);
-      assert.equal(st.size, 'db-password-v1'.length);
-      assert.equal(st.mtimeMs, T1);
-    }
-    const dir = await fsp.stat(join(mp, 'web.1'));
-    assert.ok(dir.isDirectory());
-    assert.equal(dir.uid, 1000);
-    assert.equal(dir.gid, 1001);
-    assert.equal(dir.mode & 0o7777, 0o550);
-    const root = await fsp.stat(mp);
-    assert.ok(root.isDirectory());
-    assert.equal(root.mode & 0o7777, 0o755);
-    assert.equal(root.uid, 0);
-    assert.equal(root.gid, 0);
-  });
-
-  it('lets the kernel enforce modes for other uids (default_permissions)', async () => {
-    const asNobody = (file: string) => run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'cat', file]);
-    const denied = await asNobody(join(mp, 'perm.1', 'rootonly'));
-    assert.notEqual(denied.code, 0);
-    assert.match(denied.stderr, /Permission denied/);
-    assert.equal(denied.stdout, '');
-    const world = await asNobody(join(mp, 'perm.1', 'world'));
-    assert.equal(world.code, 0, world.stderr);
-    assert.equal(world.stdout, 'world-readable');
-    // A file owned by nobody in a directory owned by root: reachable (search bit), the neighbour is not.
-    const mine = await asNobody(join(mp, 'own.1', 'mine'));
-    assert.equal(mine.code, 0, mine.stderr);
-    assert.equal(mine.stdout, 'world-readable');
-    assert.match((await asNobody(join(mp, 'own.1', 'rootonly'))).stderr, /Permission denied/);
-    const ls = await run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'ls', join(mp, 'own.1')]);
-    assert.notEqual(ls.code, 0, 'nobody may not list the directory');
-    // root reads everything
-    assert.equal(await fsp.readFile(join(mp, 'perm.1', 'rootonly'), 'utf8'), 'root-only-data');
-  });
-
-  it('refuses every write with EROFS', async () => {
-    const file = join(mp, 'web.1', 'db');
-    const dir = join(mp, 'web.1');
-    const cases: Array<[string, () => Promise<unknown>]> = [
-      ['write existing', () => fsp.writeFile(file, 'x')],
-      ['append', () => fsp.appendFile(file, 'x')],
-      ['open r+', () => fsp.open(file, 'r+').then((h) => h.close())],
-      ['create', () => fsp.writeFile(join(dir, 'new'), 'x')],
-      ['create in root', () => fsp.open(join(mp, 'new'), constants.O_CREAT | constants.O_RDONLY).then((h) => h.close())],
-      ['unlink', () => fsp.unlink(file)],
-      ['chmod', () => fsp.chmod(file, 0o777)],
-      ['chown', () => fsp.chown(file, 1, 1)],
-      ['rename', () => fsp.rename(file, join(dir, 'moved'))],
-      ['mkdir', () => fsp.mkdir(join(mp, 'newdir'))],
-      ['rmdir', () => fsp.rmdir(dir)],
-      ['truncate', () => fsp.truncate(file, 0)],
-      ['utimes', () => fsp.utimes(file, 1, 1)],
-      ['symlink', () => fsp.symlink('/etc/passwd', join(dir, 'link'))],
-      ['link', () => fsp.link(file, join(dir, 'hard'))],
-    ];
-    for (const [name, op] of cases) assert.equal(await errorCode(op()), 'EROFS', name);
-    const setfattr = await run('setfattr', ['-n', 'user.x', '-v', '1', file]).catch(() => undefined);
-    if (setfattr) assert.match(setfattr.stderr, /Read-only file system/);
-    assert.equal(await fsp.readFile(file, 'utf8'), 'db-password-v1', 'unchanged');
-  });
-
-  it('answers ENOENT for unknown paths, and shows a new task at once (no negative caching)', async () => {
-    assert.equal(await errorCode(fsp.stat(join(mp, 'nope'))), 'ENOENT');
-    assert.equal(await errorCode(fsp.readFile(join(mp, 'web.1', 'nope'))), 'ENOENT');
-    assert.equal(await errorCode(fsp.readFile(join(mp, 'web.1', 'db', 'deeper'))), 'ENOTDIR');
-    const late = join(mp, 'late.1', 'f');
-    assert.equal(await errorCode(fsp.stat(late)), 'ENOENT');
-    secrets.apply([task('t9', 'late.1', 'late', [ref('s2', 1, 'f', { mode: 0o444 })])], [], []);
-    assert.equal(await fsp.readFile(late, 'utf8'), 'api-key');
-    secrets.apply([], ['t9'], []);
-    assert.equal(await errorCode(fsp.stat(late)), 'ENOENT');
-  });
-
-  it('revocation: removing the task hides its files at once and fails the next read of an open fd', async () => {
-    const file = join(mp, 'web.1', 'db');
-    const reader = new Child([READER, file]);
-    try {
-      const first = await reader.json();
-      assert.equal(first.text, 'db-password-v1');
-      reader.send('read');
-      assert.equal((await reader.json()).text, 'db-password-v1', 'reads again while the task is here');
-
-      secrets.apply([], ['t1'], []);
-      assert.equal(await errorCode(fsp.stat(file)), 'ENOENT');
-      assert.equal(await errorCode(fsp.stat(join(mp, 'web', 'db'))), 'ENOENT');
-      reader.send('read');
-      const after = await reader.json();
-      assert.ok(after.error === 'EACCES' || after.error === 'EIO', `read after revocation: ${JSON.stringify(after)}`);
-      assert.equal(after.text, undefined);
-
-      // The task comes back (same id): the old fd stays revoked, a new open works.
-      secrets.apply([webTask], [], []);
-      reader.send('read');
-      assert.ok((await reader.json()).error, 'a handle from before stays revoked');
-      assert.equal(await fsp.readFile(file, 'utf8'), 'db-password-v1');
-      reader.send('close');
-      await reader.json();
-    } finally {
-      reader.kill();
-      secrets.apply([webTask], [], []);
-    }
-  });
-
-  it('revocation: dropping a reference from a task that stays fails the next read of an open fd', async () => {
-    const file = join(mp, 'perm.1', 'world');
-    const reader = new Child([READER, file]);
-    try {
-      assert.equal((await reader.json()).text, 'world-readable');
-      secrets.apply([task('t4', 'perm.1', 'perm', [ref('s3', 1, 'rootonly', { mode: 0o400 })])], [], []);
-      assert.equal(await errorCode(fsp.stat(file)), 'ENOENT');
-      assert.deepEqual(await fsp.readdir(join(mp, 'perm.1')), ['rootonly']);
-      reader.send('read');
-      const after = await reader.json();
-      assert.ok(after.error === 'EACCES' || after.error === 'EIO', JSON.stringify(after));
-    } finally {
-      reader.kill();
-      secrets.apply([permTask], [], []);
-    }
-  });
-
-  it('rotation: an open fd reads the old version whole, a new open reads the new one; the old buffer is zeroed at close', async () => {
-    const v1 = randomBytes(300_000); // several FUSE reads
-    const v1sha = createHash('sha256').update(v1).digest('hex');
-    const rot = (version: number) => task('t6', 'rot.1', 'rot', [ref('s6', version, 'f', { mode: 0o444 })]);
-    secrets.apply([rot(1)], [], [payload('s6', 1, v1)]);
-    const file = join(mp, 'rot.1', 'f');
-    const reader = new Child([READER, file]);
-    try {
-      const first = await reader.json();
-      assert.equal(first.len, v1.length);
-      assert.equal(first.sha256, v1sha);
-      const before = secrets.heldVersions;
-
-      // v2 replaces v1 in one change (and v1 is removed from the node).
-      secrets.apply([rot(2)], [], [payload('s6', 2, 'v2-small', T1 + 2)], [{ id: 's6', version: 1 }]);
-      assert.equal(await fsp.readFile(file, 'utf8'), 'v2-small');
-      assert.equal((await fsp.stat(file)).size, 8);
-      assert.equal((await fsp.stat(file)).mtimeMs, T1 + 2);
-      reader.send('read');
-      const again = await reader.json();
-      assert.equal(again.len, v1.length, 'the old fd reads v1 whole, past the new size');
-      assert.equal(again.sha256, v1sha);
-      assert.equal(secrets.heldVersions, before + 1, 'v1 still held for the open fd');
-      assert.ok(!v1.every((b) => b === 0));
-
-      reader.send('close');
-      await reader.json();
-      // RELEASE reaches the daemon asynchronously after close(2).
-      await waitFor('v1 dropped', () => secrets.heldVersions === before);
-      assert.ok(v1.every((b) => b === 0), 'v1 zeroed');
-    } finally {
-      reader.kill();
-      secrets.apply([], ['t6'], [], [{ id: 's6', version: 2 }]);
-    }
-  });
-
-  it('closes every handle it opened', async () => {
-    await waitFor('no open handles', () => secrets.openHandles === 0);
-  });
+viewScenarios({
+  name: 'fuse-native',
+  mount: mountSecrets,
+  skip: false,
+  // The kernel may answer EIO for a read fuse-native's handler refused.
+  revokedReadErrors: ['EACCES', 'EIO'],
+  // fuse-native serves from NodeSecrets' own handles and versions.
+  versionsHeld: (_m, secrets) => secrets.heldVersions,
+  openHandles: (_m, secrets) => secrets.openHandles,
+  addon: /fuse-native\/prebuilds\/[^/]+\/node\.napi\.node/,
+  checks: {
+    rotatedWhileOpen(_m, v1) {
+      assert.ok(!v1.every((b) => b === 0), 'v1 (the very buffer served) kept whole for the open fd');
+    },
+  },
 });
 
-// ---- lifecycle ----
+// ---- this engine only ----
 
-describe('mount lifecycle', { timeout: 120_000 }, () => {
+describe('fuse-native engine: mount points and unmount', { timeout: 120_000 }, () => {
   it('creates a missing mount point 0755; unmount is idempotent and leaves no mount', async () => {
     const mp = await tempMountPoint(true);
     const secrets = new NodeSecrets();
@@ -303,45 +87,6 @@ describe('mount lifecycle', { timeout: 120_000 }, () => {
       await reader.json();
     } finally {
       reader.kill();
-    }
-  });
-
-  it('a process that mounted, served and unmounted exits by itself', async () => {
-    const mp = await tempMountPoint();
-    const child = new Child([MOUNT_CHILD, mp, 'from-child']);
-    try {
-      assert.equal(await child.next(), 'ready');
-      assert.equal(await fsp.readFile(join(mp, 'web', 'f'), 'utf8'), 'from-child');
-      child.send('unmount');
-      assert.equal(await child.next(), 'unmounted');
-      const exit = await Promise.race([child.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5_000))]);
-      assert.deepEqual(exit, { code: 0, signal: null }, `child: ${child.stderr}`);
-      assert.equal((await mountInfoAt(mp)).length, 0);
-    } finally {
-      child.kill();
-    }
-  });
-
-  it('after kill -9 of the mounting process the mount is cleaned (auto_unmount) and a new mount serves', async () => {
-    const mp = await tempMountPoint();
-    const child = new Child([MOUNT_CHILD, mp, 'first']);
-    try {
-      assert.equal(await child.next(), 'ready');
-      assert.equal(await fsp.readFile(join(mp, 'web', 'f'), 'utf8'), 'first');
-      child.proc.kill('SIGKILL');
-      await child.exited;
-      // libfuse's fusermount helper sees the control socket close and detaches the mount.
-      await waitFor('auto_unmount of the killed mount', async () => (await mountInfoAt(mp)).length === 0);
-    } finally {
-      child.kill();
-    }
-    const secrets = new NodeSecrets();
-    secrets.replaceAll([task('t1', 'b.1', 'b', [ref('s1', 1, 'f', { mode: 0o444 })])], [payload('s1', 1, 'second')]);
-    const m = await mount(mp, secrets);
-    try {
-      assert.equal(await fsp.readFile(join(mp, 'b.1', 'f'), 'utf8'), 'second');
-    } finally {
-      await unmount(m);
     }
   });
 
