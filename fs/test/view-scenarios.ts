@@ -6,6 +6,7 @@
 // requests). Every mount goes through trackedMount: the calling file's after(cleanup) unmounts it
 // if a test fails.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -44,7 +45,26 @@ export interface FsEngine<M extends MountedSecrets = MountedSecrets> {
     rotatedWhileOpen?(m: M, v1: Buffer, before: number): void;
     /** After every handle is closed, at the end of the view scenarios. */
     allClosed?(m: M, secrets: NodeSecrets): void;
+    /** Unmounted while a reader holds a file open: before and after that reader closes it. */
+    detachedWhileOpen?(m: M): void;
+    detachedClosed?(m: M): Promise<void>;
   };
+}
+
+/** Two stacked dead FUSE mounts at `mp`, as a daemon killed without auto_unmount leaves behind. */
+async function makeStaleMount(mp: string): Promise<void> {
+  const dev = await fsp.open('/dev/fuse', 'r+');
+  try {
+    const child = spawn('mount', ['-i', '-t', 'fuse', '-o', 'fd=3,rootmode=40000,user_id=0,group_id=0', 'hush-stale-test', mp], {
+      stdio: ['ignore', 'ignore', 'pipe', dev.fd],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, `mount -t fuse failed: ${stderr}`);
+  } finally {
+    await dev.close(); // no daemon: the connection is dead from here on
+  }
 }
 
 const asNobody = (cmd: string, path: string) => run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', cmd, path]);
@@ -98,6 +118,18 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       assert.equal(st.type, FUSE_SUPER_MAGIC);
       assert.equal(st.bsize, 4096);
       assert.equal(st.files, 8, 'statfs files = the root\'s entries');
+    });
+
+    it('marks its /dev/fuse descriptor close-on-exec', async () => {
+      let fuseFds = 0;
+      for (const fd of await fsp.readdir('/proc/self/fd')) {
+        const target = await fsp.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (target !== '/dev/fuse') continue;
+        fuseFds++;
+        const flags = (await fsp.readFile(`/proc/self/fdinfo/${fd}`, 'utf8')).match(/^flags:\s+(\d+)/m)?.[1];
+        assert.ok(flags && (parseInt(flags, 8) & 0o2000000) !== 0, `fd ${fd} flags ${flags}`);
+      }
+      assert.ok(fuseFds >= 1);
     });
 
     it('lists every task, and a service alias only for a service with one task here', async () => {
@@ -246,6 +278,21 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       }
     });
 
+    it('a reference pointed at another secret under the same target revokes the handles on the old one', async () => {
+      const file = join(mp, 'perm.1', 'world');
+      const reader = new Child([READER, file]);
+      try {
+        assert.equal((await reader.json()).text, 'world-readable');
+        secrets.apply([task('t4', 'perm.1', 'perm', [ref('s3', 1, 'rootonly', { mode: 0o400 }), ref('s2', 1, 'world', { mode: 0o444 })])], [], []);
+        assert.equal(await fsp.readFile(file, 'utf8'), 'api-key');
+        reader.send('read');
+        assertRevoked(await reader.json(), 'read after the reference moved');
+      } finally {
+        reader.kill();
+        secrets.apply([permTask], [], []);
+      }
+    });
+
     it('rotation: an open fd reads the old version whole, a new open reads the new one; the old copy is freed and zeroed at close', async () => {
       const v1 = randomBytes(300_000); // several FUSE reads
       const v1sha = createHash('sha256').update(v1).digest('hex');
@@ -290,6 +337,45 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
   });
 
   describe(`${engine.name} engine lifecycle`, { timeout: 120_000, skip }, () => {
+    it('creates a missing mount point 0755; unmount is idempotent and leaves no mount', async () => {
+      const mp = await tempMountPoint(true);
+      const secrets = new NodeSecrets();
+      const m = await mount(mp, secrets);
+      assert.equal((await mountInfoAt(m.mountPoint)).length, 1);
+      assert.deepEqual(await fsp.readdir(mp), []);
+      await unmount(m);
+      await m.unmount();
+      assert.equal((await mountInfoAt(m.mountPoint)).length, 0);
+      const st = await fsp.stat(mp);
+      assert.ok(st.isDirectory());
+      assert.equal(st.mode & 0o7777, 0o755);
+    });
+
+    it(`unmount detaches at once; a reader holding a file open is still served and still revoked${engine.checks?.detachedClosed ? '; the loop ends at its close' : ''}`, async () => {
+      const mp = await tempMountPoint();
+      const secrets = new NodeSecrets();
+      secrets.replaceAll([task('t1', 'a.1', 'a', [ref('s1', 1, 'f', { mode: 0o444 })])], [payload('s1', 1, 'held-open')]);
+      const m = await mount(mp, secrets);
+      const reader = new Child([READER, join(mp, 'a.1', 'f')]);
+      try {
+        assert.equal((await reader.json()).text, 'held-open');
+        await unmount(m);
+        assert.equal((await mountInfoAt(m.mountPoint)).length, 0);
+        assert.equal(await errorCode(fsp.stat(join(mp, 'a.1'))), 'ENOENT', 'the path is a plain empty directory again');
+        reader.send('read');
+        assert.equal((await reader.json()).text, 'held-open', 'the open file is still served');
+        secrets.wipe();
+        reader.send('read');
+        assert.ok((await reader.json()).error, 'the detached connection still refuses revoked reads');
+        engine.checks?.detachedWhileOpen?.(m);
+        reader.send('close');
+        await reader.json();
+        await engine.checks?.detachedClosed?.(m);
+      } finally {
+        reader.kill();
+      }
+    });
+
     it(`HUSH_FS_ENGINE=${engine.name}: mountSecrets uses it, and a process that mounted, served and unmounted exits by itself`, async () => {
       const mp = await tempMountPoint();
       const child = new Child([MOUNT_CHILD, mp, `from-${engine.name}-child`], { ...process.env, HUSH_FS_ENGINE: engine.name });
@@ -330,6 +416,27 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       } finally {
         await unmount(m);
       }
+    });
+
+    it('detaches stale (dead) FUSE mounts left at the mount point, then mounts and serves', async () => {
+      const mp = await tempMountPoint();
+      await fsp.mkdir(mp);
+      await makeStaleMount(mp);
+      await makeStaleMount(mp);
+      assert.equal((await mountInfoAt(mp)).length, 2);
+      assert.equal(await errorCode(fsp.stat(mp)), 'ENOTCONN');
+      const secrets = new NodeSecrets();
+      secrets.replaceAll([task('t1', 'c.1', 'c', [ref('s1', 1, 'f', { mode: 0o444 })])], [payload('s1', 1, 'fresh')]);
+      const m = await mount(mp, secrets);
+      try {
+        const entries = await mountInfoAt(mp);
+        assert.equal(entries.length, 1);
+        assert.equal(entries[0].source, 'hush');
+        assert.equal(await fsp.readFile(join(mp, 'c.1', 'f'), 'utf8'), 'fresh');
+      } finally {
+        await unmount(m);
+      }
+      assert.equal((await mountInfoAt(mp)).length, 0);
     });
   });
 }
