@@ -13,9 +13,10 @@ import * as fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { NodeSecrets } from '../../agent/secrets/node-secrets.js';
+import { NodeSecrets, type ViewSnapshot } from '../../agent/secrets/node-secrets.js';
 import { mountInfoAt, type MountedSecrets } from '../mount.js';
 import { T1, Child, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './fixtures.js';
+import { RandomChanges } from './random-changes.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const READER = join(HERE, 'reader.js');
@@ -48,6 +49,8 @@ export interface FsEngine<M extends MountedSecrets = MountedSecrets> {
     /** Unmounted while a reader holds a file open: before and after that reader closes it. */
     detachedWhileOpen?(m: M): void;
     detachedClosed?(m: M): Promise<void>;
+    /** The seeded random sequence, after each change (`bindings`: the references the view serves). */
+    randomStep?(m: M, view: ViewSnapshot, bindings: Set<string>, what: string): void;
   };
 }
 
@@ -64,6 +67,48 @@ async function makeStaleMount(mp: string): Promise<void> {
     assert.equal(code, 0, `mount -t fuse failed: ${stderr}`);
   } finally {
     await dev.close(); // no daemon: the connection is dead from here on
+  }
+}
+
+/**
+ * A directory's entries in the order the file system gives them, listed by a child process:
+ * fsp.readdir sorts them, and fsp.opendir lstat()s each entry of unknown type synchronously
+ * (fuse-native gives no d_type), which would deadlock the process that serves the mount.
+ */
+export async function listInOrder(path: string): Promise<string[]> {
+  const ls = await run('ls', ['-1AU', path]);
+  assert.equal(ls.code, 0, `ls ${path}: ${ls.stderr}`);
+  return ls.stdout.split('\n').filter((name) => name !== '');
+}
+
+/** The mount serves exactly `view`: listings (in order), attributes, sizes, bytes. */
+export async function assertServes(mp: string, view: ViewSnapshot, what: string): Promise<void> {
+  assert.deepEqual(await listInOrder(mp), view.rootNames, `${what}: root listing`);
+  for (const d of view.dirs) {
+    const p = join(mp, d.path);
+    assert.deepEqual(await listInOrder(p), d.names, `${what}: listing of ${d.path}`);
+    const st = await fsp.stat(p);
+    assert.ok(st.isDirectory(), `${what}: ${d.path} is a directory`);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777, st.mtimeMs], [d.uid, d.gid, d.mode, d.mtimeMs], `${what}: attributes of ${d.path}`);
+  }
+  for (const f of view.files) {
+    const p = join(mp, f.path);
+    const bytes = view.versions.get(f.version)!;
+    const st = await fsp.stat(p);
+    assert.ok(st.isFile(), `${what}: ${f.path} is a file`);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777, st.size, st.mtimeMs], [f.uid, f.gid, f.mode, bytes.length, f.mtimeMs], `${what}: attributes of ${f.path}`);
+    assert.ok((await fsp.readFile(p)).equals(bytes), `${what}: bytes of ${f.path}`);
+  }
+}
+
+/** Reads a handle whole from offset 0: its text, or the error code. */
+export async function readHandle(fh: fsp.FileHandle): Promise<string> {
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString();
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
   }
 }
 
@@ -437,6 +482,49 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
         await unmount(m);
       }
       assert.equal((await mountInfoAt(mp)).length, 0);
+    });
+  });
+
+  describe(`${engine.name} engine: a seeded random sequence of changes`, { timeout: 300_000, skip }, () => {
+    it('after every change the mount serves exactly view(), what went is ENOENT, and a handle on a reference gone fails its next read', async () => {
+      const mp = await tempMountPoint();
+      const secrets = new NodeSecrets();
+      const changes = new RandomChanges(20261122);
+      const m = await mount(mp, secrets);
+      const handles: fsp.FileHandle[] = [];
+      try {
+        for (let step = 0; step < 300; step++) {
+          const before = secrets.view();
+          // Handles on up to four files, opened before the change (every file of the same task, or an alias).
+          const opened = [];
+          for (const f of before.files.slice(0, 4)) {
+            const fh = await fsp.open(join(mp, f.path), 'r');
+            handles.push(fh);
+            opened.push({ fh, binding: f.binding, text: before.versions.get(f.version)!.toString() });
+          }
+          changes.step(secrets);
+          const what = `step ${step} (${changes.what})`;
+          const view = secrets.view();
+          await assertServes(mp, view, what);
+          const served = new Set([...view.dirs, ...view.files].map((e) => e.path));
+          for (const e of [...before.dirs, ...before.files]) {
+            if (!served.has(e.path)) assert.equal(await errorCode(fsp.stat(join(mp, e.path))), 'ENOENT', `${what}: ${e.path} gone`);
+          }
+          const alive = new Set(view.bindings);
+          for (const h of opened) {
+            const got = await readHandle(h.fh);
+            if (alive.has(h.binding)) assert.equal(got, h.text, `${what}: a handle on a live reference reads the version it opened`);
+            else assert.ok(engine.revokedReadErrors.includes(got), `${what}: a handle on a reference gone: ${got}`);
+          }
+          for (const fh of handles.splice(0)) await fh.close();
+          engine.checks?.randomStep?.(m, view, alive, what);
+        }
+        await waitFor('every handle released', () => engine.openHandles(m, secrets) === 0);
+        assert.equal(engine.versionsHeld(m, secrets), secrets.heldVersions, 'no version kept past its last handle');
+      } finally {
+        for (const fh of handles) await fh.close().catch(() => {});
+        await unmount(m);
+      }
     });
   });
 }
