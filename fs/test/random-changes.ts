@@ -1,5 +1,6 @@
 // Test helper: a seeded random sequence of NodeSecrets changes, for the tests of the incremental view
-// (agent/secrets/node-secrets.test.ts against a model, fs/native-engine.test.ts against a real mount).
+// (agent/secrets/node-secrets.test.ts against a model, fs/test/view-scenarios.ts against a real mount
+// of each FUSE engine).
 // Tasks are added, removed, renamed (also to a service's name, or to another task's name) and moved
 // between services, so that aliases appear and disappear; references are added, dropped, re-pointed
 // and rotated; versions are dropped while still referenced and added back; and now and then the whole
