@@ -6,6 +6,7 @@
 // and rotated; versions are dropped while still referenced and added back; and now and then the whole
 // state is replaced (replaceAll). Payloads are fresh buffers each time (NodeSecrets zeroes duplicates).
 import type { NodeSecrets, NodeTask, SecretFileRef, SecretPayload } from '../../agent/secrets/node-secrets.js';
+import { seededRandom } from '../../common/testing/seeded-random.js';
 import { T1, payload, ref, task } from './fixtures.js';
 
 const SERVICES = ['web', 'api', 'db', 'cache', 'queue'];
@@ -14,17 +15,6 @@ const TARGETS = ['a', 'b', 'c', 'd'];
 const UIDS = [0, 1000, 65534];
 const MODES = [0o400, 0o440, 0o444, 0o404];
 
-/** A seeded PRNG (mulberry32): the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Version {
   id: string;

@@ -18,6 +18,7 @@ import {
   encode, keys, type NodeRecord, type SecretRecord, type SecretReferenceRecord, type ServiceRecord, type TaskRecord,
 } from '../state/records.js';
 import type { AssignmentsMessage } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
+import { seededRandom as prng } from '../../common/testing/seeded-random.js';
 import { Dispatcher } from './dispatcher.js';
 import { computeAssignments, secretKey, type NodeAssignments } from './assignments.js';
 
@@ -25,17 +26,6 @@ const NODES = ['n1', 'n2', 'n3'];
 const VALUE_MARK = 'SECRET-VALUE-';
 const payload = (id: string, version: number) => Buffer.from(`${VALUE_MARK}${id}@${version}`);
 
-/** mulberry32: a small seeded PRNG, so that a failure can be replayed by its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: T[]): T | undefined => (xs.length ? xs[Math.floor(r() * xs.length)] : undefined);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { NodeRecord, ServiceRecord, TaskRecord } from '../state/records.js';
 import { reconcile, type TaskChanges } from './reconcile.js';
 import { scopedInput } from './loop.js';
+import { seededRandom as prng } from '../../common/testing/seeded-random.js';
 
 // A small cluster simulator: state in maps, reconcile, apply the changes.
 
@@ -498,15 +499,6 @@ test('scale: 1,000 nodes × 100 services converge quickly and spread evenly', ()
   assert.ok(first < 2000 && second < 2000, `took ${first.toFixed(0)} ms and ${second.toFixed(0)} ms`);
 });
 
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The view's indexes over the simulator's maps, as scopedInput reads them. */
 function indexed(c: Cluster) {
