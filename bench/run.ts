@@ -14,10 +14,11 @@ import { revokeBench } from './revoke.js';
 import { deliverBench } from './deliver.js';
 import { readBench } from './read.js';
 import { rssBench } from './rss.js';
+import { anchorsBench } from './anchors.js';
 import { cpuPressure, fmtRate, ratio, runAllCleanups, table, type BenchModule, type BenchResult } from './harness.js';
 
-/** Run in this order. revoke, deliver, read and rss run a real agent (FUSE mount) next to the manager. */
-const BENCHES: BenchModule[] = [createsBench, dispatchBench, revokeBench, deliverBench, readBench, rssBench];
+/** Run in this order. revoke, deliver, read and rss run a real agent (FUSE mount) next to the manager; anchors mounts in this process. */
+const BENCHES: BenchModule[] = [createsBench, dispatchBench, revokeBench, deliverBench, readBench, rssBench, anchorsBench];
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --only NAME[,NAME]  run only these benches (repeatable); --list shows the names

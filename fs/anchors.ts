@@ -29,7 +29,7 @@ import { detachUnmountIfMountedAsync, nativeFs } from './native-addon.js';
 // Every mount(2)/umount2(2) of a path that may lead into the FUSE mount runs on a libuv threadpool
 // thread (the addon's async work): resolving <mount>/<task> sends FUSE requests that this process's JS
 // thread must answer, so a synchronous call would deadlock. Binds are read-only (the FUSE mount and
-// its superblock are ro; the bind is also remounted MS_RDONLY, and verified in mountinfo).
+// its superblock are ro; the bind is also remounted MS_RDONLY, and verified in mountinfo once per pass).
 
 /** The directory below DIR/<task> on which <mount>/<task> is bound: consumers read DIR/<task>/secrets/<target>. */
 export const ANCHOR_SUBDIR = 'secrets';
@@ -250,6 +250,7 @@ export class TaskAnchors {
         this.log?.error({ task: name, err: (err as Error).message }, 'cannot bind a task anchor');
       }
     }
+    failed += await this.detachUnlessReadOnly(bound);
     if (bound.length || detached.length) this.log?.info({ anchors: this.dir, bound, detached, total: this.bound.size }, 'task anchors updated');
     clearTimeout(this.retryTimer);
     if (failed > 0 && !this.stopped) {
@@ -269,12 +270,34 @@ export class TaskAnchors {
     await ensureDirectory(taskDir);
     await ensureDirectory(anchor);
     await nativeFs().bindMount(join(this.mountPoint, name), anchor, true);
-    const top = (await readMountInfo()).filter((m) => m.mountPoint === anchor).pop();
-    if (!top || !top.mountOptions.includes('ro')) {
-      await this.detachAt(anchor);
-      throw new Error(`hush: the anchor ${anchor} is not a read-only mount after binding it (${top ? top.mountOptions.join(',') : 'no mount'}); detached`);
-    }
     this.bound.set(name, anchor);
+  }
+
+  /**
+   * Checks in one read of mountinfo that the anchors just bound are read-only mounts (the addon
+   * remounts each bind MS_RDONLY, or fails); detaches any that is not. Returns how many it detached.
+   * (One read per pass: mountinfo grows with every anchor, so a read per bind would make binding N
+   * anchors cost N².)
+   */
+  private async detachUnlessReadOnly(names: string[]): Promise<number> {
+    if (!names.length) return 0;
+    const top = new Map<string, MountInfoEntry>();
+    for (const m of await readMountInfo()) top.set(m.mountPoint, m); // the last entry at a path is the top one
+    let detached = 0;
+    for (const name of names) {
+      const anchor = this.bound.get(name);
+      if (!anchor) continue;
+      const m = top.get(anchor);
+      if (m?.mountOptions.includes('ro')) continue;
+      detached++;
+      this.log?.error({ task: name, anchor, options: m ? m.mountOptions.join(',') : 'no mount' }, 'a task anchor is not a read-only mount after binding it; detached');
+      try {
+        await this.unbind(name);
+      } catch (err) {
+        this.log?.error({ task: name, anchor, err: (err as Error).message }, 'cannot detach a task anchor');
+      }
+    }
+    return detached;
   }
 
   private async unbind(name: string): Promise<void> {
@@ -283,12 +306,19 @@ export class TaskAnchors {
     this.bound.delete(name);
   }
 
-  /** Detaches every mount stacked at `path`. */
+  /**
+   * Detaches every mount stacked at `path`: umount2 until the kernel says it is not a mount point
+   * (EINVAL) or not there (ENOENT). No mountinfo read: that costs as much as the mounts there are.
+   */
   private async detachAt(path: string): Promise<void> {
     for (let i = 0; ; i++) {
-      if (!(await readMountInfo()).some((m) => m.mountPoint === path)) return;
+      try {
+        if (!(await detachUnmountIfMountedAsync(path))) return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
       if (i >= MAX_DETACH) throw new Error(`hush: cannot detach the mounts at ${path}`);
-      await detachUnmountIfMountedAsync(path);
     }
   }
 
