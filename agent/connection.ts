@@ -10,6 +10,7 @@ import type { Logger } from '../common/log.js';
 import type { NodeSecrets } from './secrets/node-secrets.js';
 import { CHANNEL_OPTIONS, nodeCredentials, type NodeCredentials } from './channel.js';
 import { applyAssignments } from './assignments.js';
+import { PartBuffer } from './parts.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
 
@@ -42,7 +43,7 @@ export class ManagerConnection {
   private stopped = false;
   private next = 0;
   private failures = 0;
-  private current?: { client: DispatcherClient; stream: grpc.ClientReadableStream<AssignmentsMessage__Output>; heartbeat?: NodeJS.Timeout };
+  private current?: { client: DispatcherClient; stream: grpc.ClientReadableStream<AssignmentsMessage__Output>; heartbeat?: NodeJS.Timeout; parts: PartBuffer };
   private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ConnectionOptions) {
@@ -73,12 +74,22 @@ export class ManagerConnection {
     this.setState('connecting', addr);
     const client = new (hushProto().Dispatcher as unknown as DispatcherCtor)(addr, nodeCredentials(this.opts.credentials()), CHANNEL_OPTIONS);
     const stream = client.Assignments({});
-    const current = { client, stream } as NonNullable<ManagerConnection['current']>;
+    const current: NonNullable<ManagerConnection['current']> = { client, stream, parts: new PartBuffer() };
     this.current = current;
     let last = -1;
 
-    stream.on('data', (m: AssignmentsMessage__Output) => {
+    stream.on('data', (part: AssignmentsMessage__Output) => {
       if (this.current !== current) return;
+      let m: AssignmentsMessage__Output | undefined;
+      try {
+        m = current.parts.add(part);
+      } catch (err) {
+        this.opts.log.warn({ manager: addr, err: (err as Error).message }, 'broken multi-part assignments: resubscribing');
+        this.teardown();
+        this.connect();
+        return;
+      }
+      if (!m) return; // more parts to come
       if (m.type === 'INCREMENTAL' && m.appliesTo !== last) {
         this.opts.log.warn({ manager: addr, expected: last, appliesTo: m.appliesTo }, 'sequence gap in assignments: resubscribing');
         this.teardown();
@@ -156,6 +167,7 @@ export class ManagerConnection {
     this.current = undefined;
     if (!c) return;
     clearTimeout(c.heartbeat);
+    c.parts.discard();
     c.stream.cancel();
     c.client.close();
   }

@@ -12,6 +12,7 @@ import { mkdtempSync, chmodSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { controlUnixClient, unary } from './helpers/grpc.js';
 import {
   distinctive, freePort, hush, hushOk, initManager, startManager as startManagerProc,
   type InitializedManager, type LogLine, type RunningManager,
@@ -328,6 +329,30 @@ test('secret update: a new open sees v2 while a descriptor opened before keeps r
   } finally {
     await rmServices(env, 't4');
   }
+});
+
+test('a node entitled to more than one gRPC message can carry (140 secrets of ~500 KB, 71 MB) serves them all', { timeout: 120_000 }, async () => {
+  const control = controlUnixClient(m1.stateDir);
+  const refs = [];
+  const big: Buffer[] = [];
+  try {
+    for (let i = 0; i < 140; i++) {
+      const value = secretValue(380_000); // the marker + base64 of 380,000 random bytes: < 511,999 bytes
+      big.push(value);
+      await unary(control, 'CreateSecret', { name: `big-${i}`, data: value, labels: {} }, 30_000);
+      refs.push({ secretName: `big-${i}`, target: `f${i}`, uid: 0, gid: 0, mode: 0o400 });
+    }
+    assert.ok(big.reduce((n, v) => n + v.length, 0) > 64 * 1024 * 1024, 'more than the agent\'s 64 MiB receive limit');
+    await unary(control, 'CreateService', { name: 'big', replicas: 1, secrets: refs, constraints: ['node.hostname==node-a'] }, 30_000);
+    await waitFile(join(A.mount, 'big', 'f139'), big[139], 60_000);
+    for (const i of [0, 1, 70, 138]) assertBytes((await catFile(join(A.mount, 'big', `f${i}`))).stdout, big[i], `f${i}`);
+    const [task] = (await A.status()).tasks.filter((t) => t.name === 'big.1');
+    assert.equal(task?.files.length, 140, 'the agent status lists all 140 files');
+  } finally {
+    await rmServices(m1.env, 'big');
+    control.close();
+  }
+  await waitMissing(join(A.mount, 'big', 'f0'));
 });
 
 // ---- 5 ----

@@ -7,6 +7,7 @@ import type { DispatcherClient } from '../../proto/gen/hush/v1/Dispatcher.js';
 import type { AssignmentsMessage__Output } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
 import { CHANNEL_OPTIONS, nodeCredentials, type NodeCredentials } from '../../agent/channel.js';
 import { joinCluster } from '../../agent/join.js';
+import { PartBuffer } from '../../agent/parts.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
 
@@ -18,7 +19,10 @@ export interface NodeState {
 }
 
 export class TestNode {
+  /** Every message, reassembled from its parts as an agent does (agent/parts.ts). */
   readonly messages: AssignmentsMessage__Output[] = [];
+  /** How many gRPC messages (parts) arrived. */
+  partsReceived = 0;
   /** Every payload byte ever received, to prove what never arrived. */
   readonly received: Buffer[] = [];
   readonly state: NodeState = { tasks: new Map(), secrets: new Map() };
@@ -45,7 +49,11 @@ export class TestNode {
     const stream = this.client.Assignments({});
     this.stream = stream;
     this.streamStatus = undefined;
-    stream.on('data', (m: AssignmentsMessage__Output) => {
+    const parts = new PartBuffer();
+    stream.on('data', (part: AssignmentsMessage__Output) => {
+      this.partsReceived++;
+      const m = parts.add(part);
+      if (!m) return;
       this.messages.push(m);
       if (m.type === 'COMPLETE') {
         this.state.tasks.clear();

@@ -10,6 +10,7 @@ import type { AssignmentChange } from '../../proto/gen/hush/v1/AssignmentChange.
 import type { Logger } from '../../common/log.js';
 import { assignTask, isEmptyDiff, type SecretAssignment, type TaskAssignment, type TaskEntitlement } from './assignments.js';
 import { SentAssignments, type PendingDiff } from './sent.js';
+import { splitMessage } from './parts.js';
 import type { ClusterView } from '../state/view.js';
 
 export type PayloadReader = (secretId: string, version: number) => Promise<Buffer>;
@@ -77,7 +78,10 @@ export class Session {
         this.seq += 1;
         this.sent.commit(diff);
         this.audit(diff);
-        if (!this.call.write(message)) await this.drained();
+        for (const part of splitMessage(message)) {
+          if (this.closed) return;
+          if (!this.call.write(part)) await this.drained();
+        }
       }
     } catch (err) {
       this.log.error({ nodeId: this.nodeId, err: (err as Error).message }, 'assignments stream failed');

@@ -23,6 +23,7 @@ export interface AssignmentsMessage {
   'appliesTo'?: (number | string | Long);
   'resultsIn'?: (number | string | Long);
   'changes'?: (_hush_v1_AssignmentChange)[];
+  'partial'?: (boolean);
 }
 
 export interface AssignmentsMessage__Output {
@@ -30,4 +31,5 @@ export interface AssignmentsMessage__Output {
   'appliesTo': (number);
   'resultsIn': (number);
   'changes': (_hush_v1_AssignmentChange__Output)[];
+  'partial': (boolean);
 }
