@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onCleanup } from './harness.js';
+import { mountsUnder, onCleanup } from './harness.js';
 import type { RunningManager } from './manager-proc.js';
 import { unary } from '../integration/helpers/grpc.js';
 
@@ -38,18 +38,6 @@ export interface RunningAgent {
   /** With gcOnSignal: a full GC in the agent, resolved with process.memoryUsage() after it. */
   gc(): Promise<NodeJS.MemoryUsage>;
   stop(): Promise<void>;
-}
-
-/** Mount points at or under dir, deepest first. */
-function mountsUnder(dir: string): string[] {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
-      .sort((a, b) => b.length - a.length);
-  } catch {
-    return [];
-  }
 }
 
 export async function startAgent(manager: RunningManager, opts: AgentOptions = {}): Promise<RunningAgent> {

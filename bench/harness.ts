@@ -224,3 +224,15 @@ function hookSignals(): void {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Mount points at or under dir, deepest first (for a cleanup that must unmount before removing dir). */
+export function mountsUnder(dir: string): string[] {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
+      .sort((a, b) => b.length - a.length);
+  } catch {
+    return [];
+  }
+}

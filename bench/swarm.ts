@@ -9,11 +9,11 @@
 // startSwarm() throws BaselineUnavailable when docker is not installed or cannot start here;
 // benches report that as "baseline skipped: <reason>" and carry on with hush's figures.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { onCleanup, sleep } from './harness.js';
+import { mountsUnder, onCleanup, sleep } from './harness.js';
 
 export const API_VERSION = 'v1.41'; // Engine 20.10, Debian's docker.io
 
@@ -74,18 +74,6 @@ function request(socketPath: string, method: string, path: string, body: unknown
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** Mount points at or under dir, deepest first. */
-function mountsUnder(dir: string): string[] {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
-      .sort((a, b) => b.length - a.length);
-  } catch {
-    return [];
-  }
 }
 
 export async function startSwarm(log: (line: string) => void): Promise<RunningSwarm> {
