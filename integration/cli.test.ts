@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  distinctive, hush, hushOk, initManager, oneErrorLine, startManager,
-  type HushResult, type InitializedManager, type RunningManager,
+  assertRefused, distinctive, hush, hushOk, initManager, oneErrorLine, startManager,
+  type HushResult, type InitializedManager, type RefusedCall, type RunningManager,
 } from './helpers/manager.js';
 import { assertNoPlaintext, assertStateModes, needle, type Needle } from './helpers/disk.js';
 
@@ -179,7 +179,7 @@ test('bad inputs: one "Error:" line each, non-zero exit, nothing created, manage
     writeFileSync(bigFile, randomBytes(512_000));
     const big = randomBytes(512_000);
     const value = () => distinctive();
-    const cases: Array<{ what: string; args: string[]; input?: string | Buffer; error: RegExp }> = [
+    const cases: RefusedCall[] = [
       { what: 'name with a space', args: ['secret', 'create', 'a b', '-'], input: value(), error: /invalid name "a b"/ },
       { what: 'name with a leading dot', args: ['secret', 'create', '.hidden', '-'], input: value(), error: /invalid name "\.hidden"/ },
       { what: '65-character name', args: ['secret', 'create', 'n'.repeat(65), '-'], input: value(), error: /invalid name/ },
@@ -198,23 +198,7 @@ test('bad inputs: one "Error:" line each, non-zero exit, nothing created, manage
       { what: 'update with 512000 bytes', args: ['secret', 'update', 'max', bigFile], error: /less than 512000 bytes/ },
       { what: 'rm of an unknown secret', args: ['secret', 'rm', 'nope'], error: /secret nope not found/ },
     ];
-    // Two at a time: enough to keep this short on two cores without starving the manager.
-    const results: HushResult[] = [];
-    for (let i = 0; i < cases.length; i += 2) {
-      results.push(...await Promise.all(cases.slice(i, i + 2).map((c) => hush(c.args, { env, input: c.input }))));
-    }
-    cases.forEach((c, i) => {
-      const r = results[i];
-      assert.notEqual(r.code, 0, `${c.what}: exit code`);
-      assert.equal(r.stdout, '', `${c.what}: stdout`);
-      let line: string;
-      try {
-        line = oneErrorLine(r);
-      } catch (e) {
-        assert.fail(`${c.what}: ${(e as Error).message}`);
-      }
-      assert.match(line, c.error, c.what);
-    });
+    await assertRefused(cases, env, 2);
 
     assert.equal(run.proc.exitCode, null, 'manager exited');
     assert.equal(run.proc.signalCode, null, 'manager was killed');

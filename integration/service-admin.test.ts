@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { createCsr, generateNodeKey } from '../common/certs.js';
 import { hushProto } from '../proto/load.js';
 import {
-  distinctive, hush, hushOk, initManager, oneErrorLine, startManager,
-  type HushResult, type InitializedManager, type RunningManager,
+  assertRefused, distinctive, hush, hushOk, initManager, oneErrorLine, startManager,
+  type HushResult, type InitializedManager, type RefusedCall, type RunningManager,
 } from './helpers/manager.js';
 import {
   bootstrapCredentials, caClient, controlUnixClient, grpc, MANAGER_NAME, statusName, tlsCredentials, unary, unaryError,
@@ -224,7 +224,7 @@ test('bad inputs to every new command: one "Error:" line, non-zero exit, nothing
 
     const create = (...args: string[]) => ['service', 'create', '--name', 'x', ...args];
     const update = (...args: string[]) => ['service', 'update', 'svc', ...args];
-    const cases: Array<{ what: string; args: string[]; error: RegExp }> = [
+    const cases: RefusedCall[] = [
       // service create
       { what: 'bad constraint syntax', args: create('--constraint', 'node.labels.zone=eu'), error: /invalid constraint "node\.labels\.zone=eu"/ },
       { what: 'constraint on an unknown field', args: create('--constraint', 'node.zone==eu'), error: /invalid constraint/ },
@@ -289,22 +289,7 @@ test('bad inputs to every new command: one "Error:" line, non-zero exit, nothing
       { what: 'node rm: unknown node, forced', args: ['node', 'rm', '--force', 'n1'], error: /^Error: node n1 not found$/ },
       { what: 'secret rm: a newline in the name stays on one line', args: ['secret', 'rm', 'a\nError: forged'], error: /^Error: secret a\\nError: forged not found$/ },
     ];
-    const results: HushResult[] = [];
-    for (let i = 0; i < cases.length; i += 3) {
-      results.push(...await Promise.all(cases.slice(i, i + 3).map((c) => hush(c.args, { env }))));
-    }
-    cases.forEach((c, i) => {
-      const r = results[i];
-      assert.notEqual(r.code, 0, `${c.what}: exit code`);
-      assert.equal(r.stdout, '', `${c.what}: stdout`);
-      let line: string;
-      try {
-        line = oneErrorLine(r);
-      } catch (e) {
-        assert.fail(`${c.what}: ${(e as Error).message}`);
-      }
-      assert.match(line, c.error, c.what);
-    });
+    await assertRefused(cases, env, 3);
     assertAlive(run);
     assert.deepEqual(await snapshot(), before, 'service ls or secret ls changed');
     assert.ok(!run.logs.some((l) => (l.level ?? 0) >= 50), `manager logged errors:\n${run.stderr()}`);

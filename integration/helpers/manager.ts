@@ -3,6 +3,7 @@
 //
 // Every manager process started here is remembered; killAllManagers() (also run on process
 // exit) kills whatever a failing test left behind.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -293,4 +294,36 @@ export function oneErrorLine(r: HushResult): string {
     throw new Error(`expected exactly one "Error: ..." line on stderr, got ${JSON.stringify(r.stderr)}`);
   }
   return lines[0];
+}
+
+/** A CLI call that must be refused: what it tests, its arguments (and stdin), the one error line it must give. */
+export interface RefusedCall {
+  what: string;
+  args: string[];
+  input?: string | Buffer;
+  error: RegExp;
+}
+
+/**
+ * Runs the calls (`concurrency` at a time: enough to be quick on two cores without starving the
+ * manager) and asserts each exits non-zero with nothing on stdout and exactly one "Error:" line
+ * on stderr that matches its pattern.
+ */
+export async function assertRefused(calls: RefusedCall[], env: NodeJS.ProcessEnv, concurrency: number): Promise<void> {
+  const results: HushResult[] = [];
+  for (let i = 0; i < calls.length; i += concurrency) {
+    results.push(...await Promise.all(calls.slice(i, i + concurrency).map((c) => hush(c.args, { env, input: c.input }))));
+  }
+  calls.forEach((c, i) => {
+    const r = results[i];
+    assert.notEqual(r.code, 0, `${c.what}: exit code`);
+    assert.equal(r.stdout, '', `${c.what}: stdout`);
+    let line: string;
+    try {
+      line = oneErrorLine(r);
+    } catch (e) {
+      assert.fail(`${c.what}: ${(e as Error).message}`);
+    }
+    assert.match(line, c.error, c.what);
+  });
 }
