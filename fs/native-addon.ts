@@ -39,7 +39,7 @@ const ADDON = join('fs', 'native', 'build', 'Release', 'hush_fs_native.node');
  * The package root: the nearest ancestor of this module holding fs/native/binding.gyp. Works from
  * the sources (fs/) and from the compiled code (dist/fs/) alike.
  */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'fs', 'native', 'binding.gyp'))) return dir;

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { NodeSecrets, ViewDelta, ViewDir, ViewFile, ViewSnapshot } from '../agent/secrets/node-secrets.js';
-import { detachUnmountIfMounted, nativeFs } from './native-addon.js';
+import { detachUnmountIfMounted, nativeFs, packageRoot } from './native-addon.js';
 import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, type MountedSecrets } from './mount.js';
 
 // The native FUSE engine (opt-in: HUSH_FS_ENGINE=native, read by fs/mount.ts): the same read-only
@@ -61,16 +60,6 @@ interface HushFsAddon {
 
 const ADDON = join('fs', 'native', 'build', 'Release', 'hush_fs_engine.node');
 const MOUNT_TIMEOUT_MS = 10_000;
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'fs', 'native', 'binding.gyp'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('hush: package root with fs/native/binding.gyp not found');
-    dir = parent;
-  }
-}
 
 let addon: HushFsAddon | undefined;
 

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  assertRefused, distinctive, hush, hushOk, initManager, oneErrorLine, startManager,
-  type HushResult, type InitializedManager, type RefusedCall, type RunningManager,
+  assertRefused, distinctive, hush, hushOk, oneErrorLine, withManager,
+  type HushResult, type RefusedCall,
 } from './helpers/manager.js';
 import { assertNoPlaintext, assertStateModes, needle, type Needle } from './helpers/disk.js';
 
@@ -24,19 +24,6 @@ const ID = /^[0-9a-z]{25}$/;
 
 const jsonLines = (r: HushResult): SecretJson[] =>
   r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SecretJson);
-
-/** Runs a test body against a fresh initialised, running manager; always cleans up. */
-async function withManager(fn: (m: InitializedManager, run: RunningManager) => Promise<void>): Promise<void> {
-  const m = await initManager();
-  let run: RunningManager | undefined;
-  try {
-    run = await startManager(m.stateDir);
-    await fn(m, run);
-  } finally {
-    await run?.stop();
-    m.remove();
-  }
-}
 
 test('secret lifecycle: create (file, stdin), duplicate, ls, inspect, update, rm; values never shown nor stored in clear', async () => {
   await withManager(async (m, run) => {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { createCsr, generateNodeKey } from '../common/certs.js';
 import { hushProto } from '../proto/load.js';
 import {
-  assertRefused, distinctive, hush, hushOk, initManager, oneErrorLine, startManager,
-  type HushResult, type InitializedManager, type RefusedCall, type RunningManager,
+  assertRefused, distinctive, hush, hushOk, oneErrorLine, withManager,
+  type HushResult, type RefusedCall, type RunningManager,
 } from './helpers/manager.js';
 import {
   bootstrapCredentials, caClient, controlUnixClient, grpc, MANAGER_NAME, statusName, tlsCredentials, unary, unaryError,
@@ -52,19 +52,6 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 function jsonLines<T>(r: HushResult): T[] {
   return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);
-}
-
-/** A fresh initialised, running manager for one test; always stopped and removed. */
-async function withManager(fn: (m: InitializedManager, run: RunningManager) => Promise<void>): Promise<void> {
-  const m = await initManager();
-  let run: RunningManager | undefined;
-  try {
-    run = await startManager(m.stateDir);
-    await fn(m, run);
-  } finally {
-    await run?.stop();
-    m.remove();
-  }
 }
 
 function assertAlive(run: RunningManager): void {

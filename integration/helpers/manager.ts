@@ -327,3 +327,16 @@ export async function assertRefused(calls: RefusedCall[], env: NodeJS.ProcessEnv
     assert.match(line, c.error, c.what);
   });
 }
+
+/** Runs a test body against a fresh initialised, running manager; always stops and removes it. */
+export async function withManager(fn: (m: InitializedManager, run: RunningManager) => Promise<void>): Promise<void> {
+  const m = await initManager();
+  let run: RunningManager | undefined;
+  try {
+    run = await startManager(m.stateDir);
+    await fn(m, run);
+  } finally {
+    await run?.stop();
+    m.remove();
+  }
+}
