@@ -46,8 +46,8 @@ export function signAsn1(asn1: forge.asn1.Asn1, key: crypto.KeyObject): string {
 
 // A PKCS#10 request for the key. The subject is a placeholder: the CA ignores it and names the
 // node itself.
-export function createCsr(keyPem: string): string {
-  const key = crypto.createPrivateKey(keyPem);
+export function createCsr(keyPem: string | crypto.KeyObject): string {
+  const key = typeof keyPem === 'string' ? crypto.createPrivateKey(keyPem) : keyPem;
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forgePublicKey(key);
   csr.setSubject([{ name: 'commonName', value: 'hush-node' }]);

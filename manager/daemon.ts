@@ -38,7 +38,7 @@ export async function runManager(opts: RunOptions): Promise<void> {
       const renewal = setInterval(() => {
         cluster.renewIdentityIfDue().then((renewed) => {
           if (!renewed) return;
-          provider.update(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.keyPem);
+          provider.update(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.key);
           log.info('manager certificate renewed');
         }, (err: Error) => log.error({ err: err.message }, 'cannot renew the manager certificate'));
       }, RENEW_CHECK_MS);

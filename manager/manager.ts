@@ -101,7 +101,9 @@ export class Manager implements MembershipCheck {
   rotateUnlockKey(): Buffer {
     const state = this.unlocked();
     if (!this.autolock) throw failedPrecondition('autolock is not enabled on this cluster (init it with --autolock)');
+    const previous = state.unlockKey;
     state.unlockKey = rotateUnlockKey(this.stateDir, state.dek);
+    previous?.fill(0); // it no longer opens anything
     this.log.info('unlock key rotated');
     return state.unlockKey;
   }
@@ -189,5 +191,8 @@ export class Manager implements MembershipCheck {
     this.state?.orchestrator.stop();
     this.state?.view.close();
     await this.store.close();
+    // Last: nothing reads the keys any more. (The CA and TLS keys are KeyObjects, freed by OpenSSL.)
+    this.state?.dek.fill(0);
+    this.state?.unlockKey?.fill(0);
   }
 }

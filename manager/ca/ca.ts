@@ -12,6 +12,12 @@ export interface CAMaterial {
   keyPem: string; // PKCS#8, plaintext
 }
 
+/** What the CA is built from: the key as a KeyObject, or PEM bytes that the caller zeroes afterwards. */
+export interface CAKeyMaterial {
+  certPem: string;
+  key: crypto.KeyObject | Buffer | string;
+}
+
 export interface IssueRequest {
   csrPem: string;
   nodeId: string;
@@ -80,9 +86,10 @@ export class CertificateAuthority {
   private readonly issuer: forge.pki.CertificateField[];
   private readonly keyId: string | undefined; // the root's subjectKeyIdentifier, binary string
 
-  constructor(m: CAMaterial) {
+  constructor(m: CAMaterial | CAKeyMaterial) {
     const x = new crypto.X509Certificate(m.certPem);
-    this.key = crypto.createPrivateKey(m.keyPem);
+    const key = 'key' in m ? m.key : m.keyPem;
+    this.key = key instanceof crypto.KeyObject ? key : crypto.createPrivateKey(key);
     if (!x.checkPrivateKey(this.key)) throw new Error('CA key does not match CA certificate');
     this.certPem = x.toString();
     this.certDer = x.raw;

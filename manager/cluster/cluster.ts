@@ -1,11 +1,12 @@
 // The unlocked cluster: its record, CA, join tokens and the manager's own TLS identity.
 import { hostname } from 'node:os';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Store } from '../store/store.js';
 import { CertificateAuthority } from '../ca/ca.js';
 import { newJoinToken } from '../../common/join-token.js';
-import { createCsr, generateNodeKey } from '../../common/certs.js';
+import { createCsr } from '../../common/certs.js';
+import { privateKeyPem } from '../crypto/key-pem.js';
 import { invalidArgument, unavailable } from '../../common/errors.js';
 import { open, seal } from '../crypto/seal.js';
 import { decode, encode, keys, type CARecord, type ClusterRecord, type ManagerIdentityRecord, type NodeRoleName } from '../state/records.js';
@@ -14,14 +15,39 @@ const CA_KEY_CONTEXT = 'ca/key';
 const IDENTITY_KEY_CONTEXT = 'manager-identity/key';
 const tokenContext = (role: NodeRoleName) => `cluster/join-token/${role}`;
 
+/** The manager's own TLS identity. The key is a KeyObject, never a JS string (strings cannot be wiped). */
 export interface ManagerIdentity {
   id: string;
   certPem: string;
-  keyPem: string;
+  key: KeyObject;
+}
+
+/** Opens a sealed PEM private key into a KeyObject; the plaintext PEM bytes are zeroed. */
+function openKey(dek: Buffer, context: string, sealed: string): KeyObject {
+  const pem = open(dek, context, Buffer.from(sealed, 'base64'));
+  try {
+    return createPrivateKey(pem);
+  } finally {
+    pem.fill(0);
+  }
+}
+
+function sealKey(dek: Buffer, context: string, key: KeyObject): string {
+  const pem = privateKeyPem(key);
+  try {
+    return seal(dek, context, pem).toString('base64');
+  } finally {
+    pem.fill(0);
+  }
 }
 
 export function sealCAKey(dek: Buffer, keyPem: string): string {
-  return seal(dek, CA_KEY_CONTEXT, Buffer.from(keyPem)).toString('base64');
+  const pem = Buffer.from(keyPem);
+  try {
+    return seal(dek, CA_KEY_CONTEXT, pem).toString('base64');
+  } finally {
+    pem.fill(0);
+  }
 }
 
 export function sealJoinToken(dek: Buffer, role: NodeRoleName, token: string): string {
@@ -30,17 +56,17 @@ export function sealJoinToken(dek: Buffer, role: NodeRoleName, token: string): s
 
 /** Issues the manager's own server/client certificate (role manager, SAN hush-manager). */
 export function issueManagerIdentity(ca: CertificateAuthority, dek: Buffer, cluster: { id: string; certExpiryMs: number; listenAddr: string }, id: string): { identity: ManagerIdentity; record: ManagerIdentityRecord } {
-  const keyPem = generateNodeKey();
+  const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const host = cluster.listenAddr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   const ips = ['127.0.0.1', '::1', ...(isIP(host) && host !== '0.0.0.0' && host !== '::' ? [host] : [])];
   const dns = ['localhost', hostname(), ...(!isIP(host) && host ? [host] : [])];
   const { certPem } = ca.issue({
-    csrPem: createCsr(keyPem), nodeId: id, role: 'manager', clusterId: cluster.id,
+    csrPem: createCsr(key), nodeId: id, role: 'manager', clusterId: cluster.id,
     validityMs: cluster.certExpiryMs, dnsNames: [...new Set(dns)], ipAddresses: [...new Set(ips)],
   });
   return {
-    identity: { id, certPem, keyPem },
-    record: { id, certPem, sealedKey: seal(dek, IDENTITY_KEY_CONTEXT, Buffer.from(keyPem)).toString('base64') },
+    identity: { id, certPem, key },
+    record: { id, certPem, sealedKey: sealKey(dek, IDENTITY_KEY_CONTEXT, key) },
   };
 }
 
@@ -57,15 +83,9 @@ export class Cluster {
     const [c, ca, mi] = await Promise.all([store.get(keys.cluster), store.get(keys.ca), store.get(keys.managerIdentity)]);
     if (!c || !ca || !mi) throw new Error('the store holds no initialised cluster');
     const caRecord = decode<CARecord>(ca.value);
-    const authority = new CertificateAuthority({
-      certPem: caRecord.certPem,
-      keyPem: open(dek, CA_KEY_CONTEXT, Buffer.from(caRecord.sealedKey, 'base64')).toString(),
-    });
+    const authority = new CertificateAuthority({ certPem: caRecord.certPem, key: openKey(dek, CA_KEY_CONTEXT, caRecord.sealedKey) });
     const idRecord = decode<ManagerIdentityRecord>(mi.value);
-    const identity = {
-      id: idRecord.id, certPem: idRecord.certPem,
-      keyPem: open(dek, IDENTITY_KEY_CONTEXT, Buffer.from(idRecord.sealedKey, 'base64')).toString(),
-    };
+    const identity = { id: idRecord.id, certPem: idRecord.certPem, key: openKey(dek, IDENTITY_KEY_CONTEXT, idRecord.sealedKey) };
     return new Cluster(store, dek, decode<ClusterRecord>(c.value), authority, identity);
   }
 

@@ -58,6 +58,9 @@ export async function initCluster(opts: InitOptions): Promise<InitResult> {
     } catch (e) {
       removeKeyring(opts.stateDir); // a failed init leaves the directory re-initialisable
       throw e;
+    } finally {
+      dek.fill(0); // sealed into the keyring; `manager run` opens it again
+      unlockKey?.fill(0); // formatted for the operator once, never stored
     }
   } finally {
     await store.close();

@@ -75,9 +75,17 @@ export function isAutolocked(stateDir: string): boolean {
 export function createKeyring(stateDir: string, autolock: boolean): OpenKeyring {
   const dek = randomBytes(KEY_BYTES);
   const kek = randomBytes(KEY_BYTES);
-  if (!autolock) writeFileDurable(join(stateDir, KEK_FILE), kek, 0o600);
-  write(stateDir, wrap(dek, kek, autolock));
-  return autolock ? { dek, unlockKey: kek } : { dek };
+  try {
+    if (!autolock) writeFileDurable(join(stateDir, KEK_FILE), kek, 0o600);
+    write(stateDir, wrap(dek, kek, autolock));
+  } catch (e) {
+    kek.fill(0);
+    dek.fill(0);
+    throw e;
+  }
+  if (autolock) return { dek, unlockKey: kek };
+  kek.fill(0); // on disk; this process needs only the DEK
+  return { dek };
 }
 
 /** Opens the DEK: from the kek file, or with the unlock key when autolocked. */
@@ -85,7 +93,11 @@ export function openKeyring(stateDir: string, unlockKey?: Buffer): OpenKeyring {
   const file = read(stateDir);
   if (!file.autolock) {
     const kek = readFileSync(join(stateDir, KEK_FILE));
-    return { dek: open(kek, DEK_CONTEXT, Buffer.from(file.wrappedDek, 'base64')) };
+    try {
+      return { dek: open(kek, DEK_CONTEXT, Buffer.from(file.wrappedDek, 'base64')) };
+    } finally {
+      kek.fill(0);
+    }
   }
   if (!unlockKey) throw new WrongUnlockKeyError();
   try {

@@ -32,7 +32,7 @@ const code = (c: status) => (e: unknown) => e instanceof HushError && e.code ===
 
 test('create, look up by name, id and id prefix, list, and read back the payload', async () => {
   const value = Buffer.from('hush-unit-' + randomBytes(8).toString('hex'));
-  const s = await service.create('db_password', value, { env: 'prod' });
+  const s = await service.create('db_password', Buffer.from(value), { env: 'prod' });
   assert.match(s.id, /^[0-9a-z]{25}$/);
   assert.deepEqual(s.versions.map((v) => [v.version, v.size]), [[1, value.length]]);
   assert.equal((await service.get('db_password')).id, s.id);
@@ -40,6 +40,28 @@ test('create, look up by name, id and id prefix, list, and read back the payload
   assert.equal((await service.get(s.id.slice(0, 6))).id, s.id);
   assert.deepEqual((await service.list()).map((x) => x.name), ['db_password']);
   assert.deepEqual(await service.readPayload(s.id, 1), value);
+});
+
+test('create and update zero the plaintext they were given once sealed, also when they refuse it', async () => {
+  const given = () => Buffer.from('hush-unit-' + randomBytes(8).toString('hex'));
+  const zeroed = (b: Buffer) => b.every((byte) => byte === 0);
+  const first = given();
+  const s = await service.create('z', first, {});
+  assert.ok(zeroed(first), 'create zeroes its input');
+  const second = given();
+  await service.update('z', second);
+  assert.ok(zeroed(second), 'update zeroes its input');
+  const duplicate = given();
+  await assert.rejects(service.create('z', duplicate, {}), code(status.ALREADY_EXISTS));
+  assert.ok(zeroed(duplicate), 'a refused create zeroes its input too');
+  const badName = given();
+  await assert.rejects(service.create('bad name', badName, {}), code(status.INVALID_ARGUMENT));
+  assert.ok(zeroed(badName));
+  const unknown = given();
+  await assert.rejects(service.update('nope', unknown), code(status.NOT_FOUND));
+  assert.ok(zeroed(unknown), 'a refused update zeroes its input');
+  assert.equal((await service.readPayload(s.id, 2)).length, second.length, 'what was sealed is the value, not the zeroes');
+  assert.equal(zeroed(await service.readPayload(s.id, 2)), false);
 });
 
 test('a duplicate name is refused and nothing is stored', async () => {
@@ -87,7 +109,7 @@ test('remove is refused while services reference the secret, naming them', async
 
 test('payloads are sealed on disk and a ciphertext moved to another record does not open', async () => {
   const value = Buffer.from('hush-unit-' + randomBytes(8).toString('hex'));
-  const a = await service.create('a', value, {});
+  const a = await service.create('a', Buffer.from(value), {});
   const b = await service.create('b', Buffer.from('other'), {});
   const sealedA = (await store.getBlob(keys.secretBlob(a.id, 1)))!;
   assert.equal(sealedA.includes(value), false);

@@ -20,7 +20,16 @@ export class SecretService {
     private readonly referencedBy: ReferenceLookup = async () => [],
   ) {}
 
+  /** Seals `data` and zeroes it (also when refused): the caller's plaintext buffer is consumed. */
   async create(name: string, data: Buffer, labels: Record<string, string>): Promise<SecretRecord> {
+    try {
+      return await this.createSealed(name, data, labels);
+    } finally {
+      data.fill(0);
+    }
+  }
+
+  private async createSealed(name: string, data: Buffer, labels: Record<string, string>): Promise<SecretRecord> {
     validateName(name);
     validateSecretData(data);
     validateLabels(labels);
@@ -38,8 +47,16 @@ export class SecretService {
     return record;
   }
 
-  /** Adds a new immutable version with the given content. */
+  /** Adds a new immutable version with the given content; `data` is zeroed (also when refused). */
   async update(ref: string, data: Buffer): Promise<SecretRecord> {
+    try {
+      return await this.addVersion(ref, data);
+    } finally {
+      data.fill(0);
+    }
+  }
+
+  private async addVersion(ref: string, data: Buffer): Promise<SecretRecord> {
     validateSecretData(data);
     for (let i = 0; i < MAX_CAS_RETRIES; i++) {
       const { kv, record } = await this.resolve(ref);

@@ -1,7 +1,9 @@
 // A grpc-js certificate provider fed from memory: the manager's key is unsealed
 // in memory and never written to disk in the clear. Updating it re-keys new
 // TLS handshakes without restarting the server.
+import type { KeyObject } from 'node:crypto';
 import type { experimental } from '@grpc/grpc-js';
+import { privateKeyPem } from '../crypto/key-pem.js';
 
 type CaListener = Parameters<experimental.CertificateProvider['addCaCertificateListener']>[0];
 type IdListener = Parameters<experimental.CertificateProvider['addIdentityCertificateListener']>[0];
@@ -9,15 +11,27 @@ type IdListener = Parameters<experimental.CertificateProvider['addIdentityCertif
 export class MemoryCertificateProvider implements experimental.CertificateProvider {
   private caListeners = new Set<CaListener>();
   private idListeners = new Set<IdListener>();
+  // The TLS stack takes PEM only: one Buffer (never a string), zeroed when replaced or closed.
+  private keyPem: Buffer;
 
-  constructor(private caPem: string, private certPem: string, private keyPem: string) {}
+  constructor(private caPem: string, private certPem: string, key: KeyObject) {
+    this.keyPem = privateKeyPem(key);
+  }
 
-  update(caPem: string, certPem: string, keyPem: string): void {
+  update(caPem: string, certPem: string, key: KeyObject): void {
+    const previous = this.keyPem;
     this.caPem = caPem;
     this.certPem = certPem;
-    this.keyPem = keyPem;
+    this.keyPem = privateKeyPem(key);
     for (const l of this.caListeners) l({ caCertificate: Buffer.from(caPem) });
-    for (const l of this.idListeners) l({ certificate: Buffer.from(certPem), privateKey: Buffer.from(keyPem) });
+    for (const l of this.idListeners) l({ certificate: Buffer.from(certPem), privateKey: this.keyPem });
+    // grpc-js has built its new secure context from the new key: the old PEM is no longer read.
+    previous.fill(0);
+  }
+
+  /** Zeroes the key's PEM bytes (the listeners are gone with the server). */
+  close(): void {
+    this.keyPem.fill(0);
   }
 
   addCaCertificateListener(l: CaListener): void {
@@ -31,7 +45,7 @@ export class MemoryCertificateProvider implements experimental.CertificateProvid
   }
   addIdentityCertificateListener(l: IdListener): void {
     this.idListeners.add(l);
-    queueMicrotask(() => this.idListeners.has(l) && l({ certificate: Buffer.from(this.certPem), privateKey: Buffer.from(this.keyPem) }));
+    queueMicrotask(() => this.idListeners.has(l) && l({ certificate: Buffer.from(this.certPem), privateKey: this.keyPem }));
   }
   removeIdentityCertificateListener(l: IdListener): void {
     this.idListeners.delete(l);

@@ -50,7 +50,11 @@ export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandl
       } catch (e) {
         throw invalidArgument((e as Error).message);
       }
-      await manager.unlock(key);
+      try {
+        await manager.unlock(key);
+      } finally {
+        key.fill(0); // the manager keeps its own copy
+      }
       return {};
     }),
     GetManagerStatus: unary(ctx, 'Control.GetManagerStatus', async () => {

@@ -57,7 +57,7 @@ export async function startControlSocket(manager: Manager, path: string, log: Lo
 
 export async function startTlsServer(manager: Manager, listenAddr: string, log: Logger): Promise<{ server: grpc.Server; port: number; provider: MemoryCertificateProvider }> {
   const { cluster } = manager.unlocked();
-  const provider = new MemoryCertificateProvider(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.keyPem);
+  const provider = new MemoryCertificateProvider(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.key);
   const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
   const server = new grpc.Server(serverOptions);
   const ctx = { authorizer: new Authorizer(manager), transport: 'tls' as const, log };
