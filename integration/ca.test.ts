@@ -221,6 +221,12 @@ test('CA over mTLS: root pinned by the token, join with worker and manager token
     const controlAsManager = controlTlsClient(port, tlsCredentials(rootPem, managerKey, mgr.certificatePem));
     clients.push(controlAsManager);
     assert.deepEqual((await unary<{ secrets: unknown[] }>(controlAsManager, 'ListSecrets', {})).secrets, []);
+    // ... but the unlock key never leaves the manager's own machine, not even to a manager node.
+    for (const method of ['GetUnlockKey', 'Unlock']) {
+      const err = await unaryError(controlAsManager, method, { rotate: false, unlockKey: '' });
+      assertOneLineStatus(err, [grpc.status.PERMISSION_DENIED], `${method} as a manager node over TLS`);
+      assert.match(err.details, /only on the manager's local control socket/);
+    }
 
     // 9. A certificate from a foreign CA that claims the same cluster id and the manager role.
     const foreign = new CertificateAuthority(createRootCA(m.clusterId));

