@@ -18,7 +18,7 @@ export function serviceJson(s: Service__Output) {
     id: s.id, name: s.name, mode: s.mode, ...(s.mode === 'replicated' ? { replicas: s.replicas } : {}),
     secrets: s.secrets.map((r) => ({
       secretId: r.secretId, secretName: r.secretName, version: r.version || null, target: r.target,
-      uid: r.uid, gid: r.gid, mode: formatMode(r.mode),
+      uid: r.uid, gid: r.gid, mode: formatMode(r.mode ?? 0), // absent only from an older manager, which left out 0
     })),
     constraints: s.constraints, labels: s.labels, createdAt: iso(s.createdAtMs), updatedAt: iso(s.updatedAtMs),
   };
