@@ -2,19 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMode, parseReplicas, parseSecretSpec, referenceToWire } from './spec.js';
 
-test('SPEC: a bare name, with an optional pinned version; defaults 0:0 0400, target left to the manager', () => {
-  assert.deepEqual(parseSecretSpec('db_password'), { source: 'db_password', uid: 0, gid: 0, mode: 0o400 });
-  assert.deepEqual(parseSecretSpec('db_password@3'), { source: 'db_password', version: 3, uid: 0, gid: 0, mode: 0o400 });
-  assert.deepEqual(referenceToWire(parseSecretSpec('db_password')), { secretName: 'db_password', version: 0, target: '', uid: 0, gid: 0, mode: 0o400 });
+test('SPEC: a bare name, with an optional pinned version; uid, gid, mode and target left to the manager (its defaults: 0:0 0400)', () => {
+  assert.deepEqual(parseSecretSpec('db_password'), { source: 'db_password' });
+  assert.deepEqual(parseSecretSpec('db_password@3'), { source: 'db_password', version: 3 });
+  assert.deepEqual(referenceToWire(parseSecretSpec('db_password')), { secretName: 'db_password', version: 0, target: '' });
 });
 
 test('SPEC: key=value form with every key', () => {
   assert.deepEqual(parseSecretSpec('source=tls.key@2,target=server.key,uid=33,gid=4294967294,mode=0440'), {
     source: 'tls.key', version: 2, target: 'server.key', uid: 33, gid: 4294967294, mode: 0o440,
   });
-  assert.deepEqual(parseSecretSpec('src=a,mode=600'), { source: 'a', uid: 0, gid: 0, mode: 0o600 });
-  assert.deepEqual(parseSecretSpec('target=t,source=a'), { source: 'a', target: 't', uid: 0, gid: 0, mode: 0o400 });
-  assert.deepEqual(referenceToWire(parseSecretSpec('source=a@1,target=t,mode=0')), { secretName: 'a', version: 1, target: 't', uid: 0, gid: 0, mode: 0 });
+  assert.deepEqual(parseSecretSpec('src=a,mode=600'), { source: 'a', mode: 0o600 });
+  assert.deepEqual(parseSecretSpec('target=t,source=a'), { source: 'a', target: 't' });
+  assert.deepEqual(referenceToWire(parseSecretSpec('source=a@1,target=t,mode=0')), { secretName: 'a', version: 1, target: 't', mode: 0 }, 'an explicit mode 0 is sent');
 });
 
 test('modes are octal, permission bits only', () => {

@@ -1,9 +1,10 @@
 // Parsing what the user typed for services: secret reference SPECs and replica counts. The values
 // are checked with the manager's own rules (manager/services/spec.ts), which it applies again.
+import type { ServiceSecretReference } from '../proto/gen/hush/v1/ServiceSecretReference.js';
 import { CliError } from './client.js';
 import { validateName } from '../manager/secrets/validate.js';
 import {
-  DEFAULT_MODE, MAX_MODE, MAX_REPLICAS, validateMode, validateOwnerId, validateReplicas, validateTarget, validateVersion,
+  MAX_MODE, MAX_REPLICAS, validateMode, validateOwnerId, validateReplicas, validateTarget, validateVersion,
   type ReferenceRequest,
 } from '../manager/services/spec.js';
 
@@ -49,14 +50,15 @@ export function parseMode(text: string): number {
 /**
  * A `--secret` / `--secret-add` SPEC: `NAME[@VERSION]`, or
  * `source=NAME[@VERSION],target=FILE,uid=N,gid=N,mode=0400` (every key but source optional).
- * Defaults: target = the secret's name, uid 0, gid 0, mode 0400.
+ * Only what is given is set: the manager fills in the defaults (target = the secret's name, uid 0,
+ * gid 0, mode 0400), in one place for every client.
  */
-export function parseSecretSpec(spec: string): ReferenceRequest & { uid: number; gid: number; mode: number } {
+export function parseSecretSpec(spec: string): ReferenceRequest {
   if (typeof spec !== 'string' || spec.length === 0) throw new CliError('invalid secret reference "": expected NAME or source=NAME[,target=FILE,uid=N,gid=N,mode=0400]');
   if (spec.length > MAX_SPEC_LENGTH) throw new CliError(`invalid secret reference ${show(spec)}: longer than ${MAX_SPEC_LENGTH} characters`);
   if (!spec.includes('=')) {
     if (spec.includes(',')) throw new CliError(`invalid secret reference ${show(spec)}: expected NAME or key=value pairs such as source=NAME,target=FILE`);
-    return { ...parseSource(spec, spec), uid: 0, gid: 0, mode: DEFAULT_MODE };
+    return parseSource(spec, spec);
   }
   const fields = new Map<Key, string>();
   for (const part of spec.split(',')) {
@@ -72,9 +74,7 @@ export function parseSecretSpec(spec: string): ReferenceRequest & { uid: number;
   }
   const sourceText = fields.get('source');
   if (sourceText === undefined) throw new CliError(`invalid secret reference ${show(spec)}: source=NAME is required`);
-  const ref: ReferenceRequest & { uid: number; gid: number; mode: number } = {
-    ...parseSource(sourceText, spec), uid: 0, gid: 0, mode: DEFAULT_MODE,
-  };
+  const ref: ReferenceRequest = parseSource(sourceText, spec);
   const target = fields.get('target');
   if (target !== undefined) {
     validateTarget(target);
@@ -89,9 +89,16 @@ export function parseSecretSpec(spec: string): ReferenceRequest & { uid: number;
   return ref;
 }
 
-/** The wire form (ServiceSecretReference); the manager fills in the target and checks everything again. */
-export function referenceToWire(r: ReturnType<typeof parseSecretSpec>) {
-  return { secretName: r.source, version: r.version ?? 0, target: r.target ?? '', uid: r.uid, gid: r.gid, mode: r.mode };
+/**
+ * The wire form (ServiceSecretReference): uid, gid and mode only when given (mode is optional on the
+ * wire, so an explicit 0 stays 0000); the manager fills in the rest and checks everything again.
+ */
+export function referenceToWire(r: ReferenceRequest): ServiceSecretReference {
+  const wire: ServiceSecretReference = { secretName: r.source, version: r.version ?? 0, target: r.target ?? '' };
+  if (r.uid !== undefined) wire.uid = r.uid;
+  if (r.gid !== undefined) wire.gid = r.gid;
+  if (r.mode !== undefined) wire.mode = r.mode;
+  return wire;
 }
 
 /** `--replicas N`: a whole number from `min` to 10,000. */

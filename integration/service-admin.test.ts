@@ -267,14 +267,14 @@ test('bad inputs to every new command: one "Error:" line, non-zero exit, nothing
       { what: 'ps: unknown format', args: ['service', 'ps', 'svc', '--format', 'yaml'], error: /unsupported format "yaml"/ },
       { what: 'ps: unknown service', args: ['service', 'ps', 'nope'], error: /^Error: service nope not found$/ },
       { what: 'rm: unknown service', args: ['service', 'rm', 'nope'], error: /^Error: service nope not found$/ },
-      { what: 'rm: a newline in the name stays on one line', args: ['service', 'rm', 'a\nError: forged'], error: /^Error: service a\\nError: forged not found$/ },
+      { what: 'rm: a newline in the name stays on one line', args: ['service', 'rm', 'a\nError: forged'], error: /^Error: invalid service name or id "a\\nError: forged": a service name or id \(/ },
       // node update / rm (no node has joined)
       { what: 'node update: bad availability', args: ['node', 'update', 'n1', '--availability', 'sleep'], error: /invalid availability "sleep": active, pause or drain/ },
       { what: 'node update: bad label', args: ['node', 'update', 'n1', '--label-add', '=x'], error: /invalid label "=x"/ },
       { what: 'node update: unknown node', args: ['node', 'update', 'n1', '--availability', 'drain'], error: /^Error: node n1 not found$/ },
       { what: 'node rm: unknown node', args: ['node', 'rm', 'n1'], error: /^Error: node n1 not found$/ },
       { what: 'node rm: unknown node, forced', args: ['node', 'rm', '--force', 'n1'], error: /^Error: node n1 not found$/ },
-      { what: 'secret rm: a newline in the name stays on one line', args: ['secret', 'rm', 'a\nError: forged'], error: /^Error: secret a\\nError: forged not found$/ },
+      { what: 'secret rm: a newline in the name stays on one line', args: ['secret', 'rm', 'a\nError: forged'], error: /^Error: invalid secret name or id "a\\nError: forged": a secret name or id \(/ },
     ];
     await assertRefused(cases, env, 3);
     assertAlive(run);

@@ -6,6 +6,7 @@ import { validateAvailability } from '../../manager/nodes/admin.js';
 import { CliError, CliErrors } from '../client.js';
 import { parseLabels } from '../input.js';
 import { iso, table } from '../output.js';
+import { validateRef } from '../../manager/refs.js';
 import { action, collect, controlFor, printJsonFormat } from './common.js';
 
 function nodeJson(n: Node__Output) {
@@ -35,7 +36,7 @@ export function nodeCommands(program: Command): void {
       const errors: string[] = [];
       for (const ref of refs) {
         try {
-          found.push(nodeJson(await control.call<object, Node__Output>('GetNode', { ref })));
+          found.push(nodeJson(await control.call<object, Node__Output>('GetNode', { ref: validateRef(ref, 'node') })));
         } catch (e) {
           errors.push((e as Error).message);
         }
@@ -49,6 +50,7 @@ export function nodeCommands(program: Command): void {
     .option('--label-add <key=value>', 'add or change a label (repeatable)', collect, [])
     .option('--label-rm <key>', 'remove a label (repeatable)', collect, [])
     .action(action(async (cmd, ref: string, opts: { availability?: string; labelAdd: string[]; labelRm: string[] }) => {
+      validateRef(ref, 'node');
       if (opts.availability !== undefined) validateAvailability(opts.availability);
       const labelAdd = parseLabels(opts.labelAdd);
       validateLabels(labelAdd);
@@ -67,7 +69,7 @@ export function nodeCommands(program: Command): void {
       const errors: string[] = [];
       for (const ref of refs) {
         try {
-          await control.call('RemoveNode', { ref, force: !!opts.force });
+          await control.call('RemoveNode', { ref: validateRef(ref, 'node'), force: !!opts.force });
           console.log(ref);
         } catch (e) {
           errors.push((e as Error).message);

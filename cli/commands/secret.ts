@@ -4,6 +4,7 @@ import type { Secret__Output } from '../../proto/gen/hush/v1/Secret.js';
 import { CliErrors } from '../client.js';
 import { parseLabels, readSecretData } from '../input.js';
 import { ago, iso, table } from '../output.js';
+import { validateRef } from '../../manager/refs.js';
 import { action, collect, controlFor, printJsonFormat } from './common.js';
 
 function secretJson(s: Secret__Output) {
@@ -33,6 +34,7 @@ export function secretCommands(program: Command): void {
   secret.command('update').argument('<secret>', 'name or id').argument('[file]', 'file holding the new data, or - for stdin (default: stdin)')
     .description('add a new version of a secret; nodes following the latest version get it live')
     .action(action(async (cmd, ref: string, file: string | undefined) => {
+      validateRef(ref, 'secret');
       const data = readSecretData(file);
       try {
         const res = await controlFor(cmd).call<object, { secret: Secret__Output }>('UpdateSecret', { ref, data });
@@ -65,7 +67,7 @@ export function secretCommands(program: Command): void {
       const errors: string[] = [];
       for (const ref of refs) {
         try {
-          found.push(secretJson((await control.call<object, { secret: Secret__Output }>('GetSecret', { ref })).secret));
+          found.push(secretJson((await control.call<object, { secret: Secret__Output }>('GetSecret', { ref: validateRef(ref, 'secret') })).secret));
         } catch (e) {
           errors.push((e as Error).message);
         }
@@ -80,7 +82,7 @@ export function secretCommands(program: Command): void {
       const errors: string[] = [];
       for (const ref of refs) {
         try {
-          await control.call('RemoveSecret', { ref });
+          await control.call('RemoveSecret', { ref: validateRef(ref, 'secret') });
           console.log(ref);
         } catch (e) {
           errors.push((e as Error).message);

@@ -10,6 +10,7 @@ import { CliError, CliErrors, type Control } from '../client.js';
 import { parseLabels } from '../input.js';
 import { ago, iso, table } from '../output.js';
 import { parseReplicas, parseSecretSpec, referenceToWire } from '../spec.js';
+import { validateRef } from '../../manager/refs.js';
 import { action, collect, controlFor, printJsonFormat } from './common.js';
 
 export function serviceJson(s: Service__Output) {
@@ -17,7 +18,7 @@ export function serviceJson(s: Service__Output) {
     id: s.id, name: s.name, mode: s.mode, ...(s.mode === 'replicated' ? { replicas: s.replicas } : {}),
     secrets: s.secrets.map((r) => ({
       secretId: r.secretId, secretName: r.secretName, version: r.version || null, target: r.target,
-      uid: r.uid, gid: r.gid, mode: formatMode(r.mode),
+      uid: r.uid, gid: r.gid, mode: formatMode(r.mode ?? 0), // absent only from an older manager, which left out 0
     })),
     constraints: s.constraints, labels: s.labels, createdAt: iso(s.createdAtMs), updatedAt: iso(s.updatedAtMs),
   };
@@ -38,12 +39,12 @@ async function hostnames(control: Control): Promise<Map<string, string>> {
   return new Map(nodes.map((n) => [n.id, n.hostname]));
 }
 
-/** Runs fn for each ref, collecting one error line per failure. */
+/** Runs fn for each service ref (checked first), collecting one error line per failure. */
 async function eachRef(refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
   const errors: string[] = [];
   for (const ref of refs) {
     try {
-      await fn(ref);
+      await fn(validateRef(ref, 'service'));
     } catch (e) {
       errors.push((e as Error).message);
     }
@@ -88,8 +89,9 @@ export function serviceCommands(program: Command): void {
     .option('--constraint-add <expr>', 'add a placement constraint (repeatable)', collect, [])
     .option('--constraint-rm <expr>', 'remove a placement constraint (repeatable)', collect, [])
     .action(action(async (cmd, ref: string, opts: UpdateOpts) => {
+      validateRef(ref, 'service');
       const secretAdd = opts.secretAdd.map((s) => referenceToWire(parseSecretSpec(s)));
-      for (const s of opts.secretRm) if (!s) throw new CliError('--secret-rm needs a secret name or target');
+      for (const s of opts.secretRm) validateRef(s, 'secret reference to remove');
       const replicas = opts.replicas === undefined ? undefined : parseReplicas(opts.replicas);
       for (const c of [...opts.constraintAdd, ...opts.constraintRm]) parseConstraint(c);
       const updated = await controlFor(cmd).call<object, Service__Output>('UpdateService', {

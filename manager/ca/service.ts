@@ -11,8 +11,8 @@ import type { NodeRoleName } from '../state/records.js';
 import { validateLabels } from '../secrets/validate.js';
 import { caDigest, parseJoinToken, tokenMatches } from '../../common/join-token.js';
 import type { Logger } from '../../common/log.js';
-
-const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+import { quote } from '../../common/printable.js';
+import { HOSTNAME } from '../refs.js';
 
 export interface IssuedNodeCertificate {
   nodeId: string;
@@ -45,7 +45,7 @@ export class CAService {
 
   async issue(req: { csrPem: string; token: string; hostname: string; labels: Record<string, string> }): Promise<IssuedNodeCertificate> {
     const role = this.roleForToken(req.token);
-    if (!HOSTNAME.test(req.hostname) && !isIP(req.hostname)) throw invalidArgument(`invalid hostname ${JSON.stringify(req.hostname.slice(0, 80))}`);
+    if (!HOSTNAME.test(req.hostname) && !isIP(req.hostname)) throw invalidArgument(`invalid hostname ${quote(req.hostname)}`);
     validateLabels(req.labels);
     const nodeId = newId();
     const cert = this.cluster.ca.issue({

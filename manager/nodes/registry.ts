@@ -3,9 +3,7 @@ import type { Store } from '../store/store.js';
 import { ID_PATTERN } from '../../common/ids.js';
 import { invalidArgument, notFound, unavailable } from '../../common/errors.js';
 import { decode, encode, keys, type NodeRecord } from '../state/records.js';
-
-/** A ref from the caller, safe in a one-line message (control characters escaped). */
-const printable = (s: string) => JSON.stringify(s.slice(0, 80)).slice(1, -1);
+import { validateRef } from '../refs.js';
 
 export class NodeRegistry {
   constructor(private readonly store: Store) {}
@@ -30,7 +28,7 @@ export class NodeRegistry {
 
   /** By exact id, unambiguous id prefix, or unique hostname. */
   async resolve(ref: string): Promise<NodeRecord> {
-    if (typeof ref !== 'string' || !ref || ref.length > 253) throw invalidArgument('a node id or hostname is required');
+    validateRef(ref, 'node');
     const exact = await this.find(ref);
     if (exact) return exact;
     const all = await this.list();
@@ -38,8 +36,8 @@ export class NodeRegistry {
     const byHost = all.filter((n) => n.hostname === ref);
     const found = matches.length ? matches : byHost;
     if (found.length === 1) return found[0];
-    if (found.length > 1) throw invalidArgument(`node ${printable(ref)} is ambiguous (${found.length} matches)`);
-    throw notFound(`node ${printable(ref)} not found`);
+    if (found.length > 1) throw invalidArgument(`node ${ref} is ambiguous (${found.length} matches)`);
+    throw notFound(`node ${ref} not found`);
   }
 
   /** Applies a change to one node record with compare-and-swap, retrying on conflict. */

@@ -42,6 +42,47 @@ test('rejects bad syntax: missing operator, unknown field, =, empty value, bad l
   rejects(undefined as unknown as string);
 });
 
+test('the operator is exactly == or !=: ===, !==, =!, ==!, = =, =~, <> are refused, naming the operator', () => {
+  rejects('node.id===x', /^invalid constraint "node\.id===x": unknown operator "===": only == and !=/);
+  rejects('node.id!==x', /unknown operator "!=="/);
+  rejects('node.id=!x', /unknown operator "=!"/);
+  rejects('node.id==!x', /unknown operator "==!"/);
+  rejects('node.id= =x', /unknown operator "="/);
+  rejects('node.id! =x', /unknown operator "!"/);
+  rejects('node.id = = x', /unknown operator "="/);
+  rejects('node.id=x', /unknown operator "="/);
+  rejects('node.id=~x', /unknown operator "=~"/);
+  rejects('node.id<>x', /unknown operator "<>"/);
+  rejects('node.id>=x', /unknown operator ">="/);
+});
+
+test('a value with = in it, or starting with !, is refused (it would hide a mistyped operator)', () => {
+  rejects('node.id== =x', /'=' is not allowed in a value/);
+  rejects('node.id!= =x', /'=' is not allowed in a value/);
+  rejects('node.labels.a==b=c', /'=' is not allowed in a value/);
+  rejects('node.labels.a==b==c', /'=' is not allowed in a value/);
+  rejects('node.hostname==a!=b', /'=' is not allowed in a value/);
+  rejects('node.id== !x', /cannot start with '!'/);
+  assert.deepEqual(parseConstraint('node.labels.a==b!'), { field: 'label', label: 'a', op: '==', value: 'b!' });
+});
+
+test('empty key or value, and spaces inside the key, are refused with a reason', () => {
+  rejects('==x', /no field before ==/);
+  rejects('  != x', /no field before !=/);
+  rejects('node.id==', /no value after ==/);
+  rejects('node.id!=  ', /no value after !=/);
+  rejects('node. id==x');
+  rejects('node.labels.a b==x');
+  rejects('node.zone==x', /unknown field "node\.zone"/);
+});
+
+test('control and invisible characters anywhere are refused, and never echoed raw', () => {
+  for (const bad of ['node.id==a\u0000', 'node.id\u0000==a', 'node.labels.a==\u009b31m', 'node.labels.a==x\u2028y', 'node.labels.a==\u202eabc']) {
+    rejects(bad, /control characters are not allowed/);
+    assert.throws(() => parseConstraint(bad), (e: Error) => /^[\x20-\x7e]*$/.test(e.message), JSON.stringify(bad));
+  }
+});
+
 test('node.role is worker or manager', () => {
   rejects('node.role==admin', /node\.role is worker or manager/);
   rejects('node.role!=Manager', /node\.role is worker or manager/);

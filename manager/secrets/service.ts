@@ -6,6 +6,7 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound, unavailab
 import { open, seal, secretVersionContext } from '../crypto/seal.js';
 import { decode, encode, keys, type SecretRecord } from '../state/records.js';
 import { validateLabels, validateName, validateSecretData } from './validate.js';
+import { validateRef } from '../refs.js';
 
 /** Names of the services that reference a secret, as of at least `atRevision` (the modRev of the
  *  secret's reference guard key as remove() read it, 0 if absent): see ServiceAdmin.referencing. */
@@ -119,7 +120,7 @@ export class SecretService {
 
   /** By exact id, then exact name, then unambiguous id prefix (as docker does). */
   private async resolve(ref: string): Promise<{ kv: KV; record: SecretRecord }> {
-    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw invalidArgument('a secret name or id is required');
+    validateRef(ref, 'secret');
     if (ID_PATTERN.test(ref)) {
       const kv = await this.store.get(keys.secret(ref));
       if (kv) return { kv, record: decode<SecretRecord>(kv.value) };
@@ -134,6 +135,6 @@ export class SecretService {
       if (kvs.length === 1) return { kv: kvs[0], record: decode<SecretRecord>(kvs[0].value) };
       if (kvs.length > 1) throw invalidArgument(`secret id prefix ${ref} is ambiguous (${kvs.length} matches)`);
     }
-    throw notFound(`secret ${JSON.stringify(ref.slice(0, 80)).slice(1, -1)} not found`);
+    throw notFound(`secret ${ref} not found`);
   }
 }

@@ -1,5 +1,6 @@
 // Input rules for secrets, as Docker Swarm's (see shared/reference/behaviour.md).
 import { invalidArgument } from '../../common/errors.js';
+import { quote } from '../../common/printable.js';
 
 export const NAME_PATTERN = /^[a-zA-Z0-9]+(?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$/;
 export const MAX_NAME_LENGTH = 64;
@@ -10,7 +11,7 @@ const MAX_LABEL_VALUE = 1024;
 
 export function validateName(name: string, what = 'name'): void {
   if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(name)) {
-    throw invalidArgument(`invalid ${what} ${JSON.stringify(String(name).slice(0, 80))}: only ${MAX_NAME_LENGTH} [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]`);
+    throw invalidArgument(`invalid ${what} ${quote(name)}: only ${MAX_NAME_LENGTH} [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]`);
   }
 }
 
@@ -28,10 +29,10 @@ export function validateLabels(labels: Record<string, string>): void {
   if (entries.length > MAX_LABELS) throw invalidArgument(`too many labels (${entries.length}, at most ${MAX_LABELS})`);
   for (const [k, v] of entries) {
     if (!k || k.length > MAX_LABEL_KEY || !PRINTABLE.test(k) || /[=\s]/.test(k)) {
-      throw invalidArgument(`invalid label key ${JSON.stringify(k.slice(0, 80))}: 1 to ${MAX_LABEL_KEY} printable characters, no '=' or space`);
+      throw invalidArgument(`invalid label key ${quote(k)}: 1 to ${MAX_LABEL_KEY} printable characters, no '=' or space`);
     }
     if (v.length > MAX_LABEL_VALUE || !PRINTABLE.test(v)) {
-      throw invalidArgument(`invalid value for label ${JSON.stringify(k)}: at most ${MAX_LABEL_VALUE} printable characters`);
+      throw invalidArgument(`invalid value for label ${quote(k)}: at most ${MAX_LABEL_VALUE} printable characters`);
     }
   }
 }

@@ -238,3 +238,35 @@ test('a node that is not ready is removed without --force', async () => {
   await nodeAdmin.remove('n2', false);
   assert.ok(view.denied.has(node.certSerial));
 });
+
+test('a constraint stored before the operator rules were tightened: removable by its exact text, and other changes say what to fix', async () => {
+  const s = await services.create({ ...base, name: 'old', constraints: ['node.role==worker'] });
+  // As an older manager stored it: `node.id===x` was taken as == "=x".
+  const kv = (await store.get(keys.service(s.id)))!;
+  const legacy = { ...s, constraints: ['node.role==worker', 'node.id===x'] };
+  assert.ok((await store.txn([{ key: kv.key, modRev: kv.modRev }], [{ type: 'put', key: kv.key, value: encode(legacy) }])).ok);
+  await assert.rejects(services.update('old', { replicas: 2 }), code(status.INVALID_ARGUMENT, /^invalid constraint "node\.id===x": unknown operator "==="/));
+  await assert.rejects(services.update('old', { constraintRm: ['node.id!==x'] }), code(status.INVALID_ARGUMENT, /unknown operator "!=="/));
+  const u = await services.update('old', { constraintRm: ['node.id===x'], replicas: 2 });
+  assert.deepEqual(u.constraints, ['node.role==worker']);
+  assert.equal(u.replicas, 2);
+});
+
+test('refs with a NUL are INVALID_ARGUMENT before any store access (the store would throw on a NUL key)', async () => {
+  await secrets.create('db', data(), {});
+  await services.create({ ...base, name: 'web', secrets: [{ source: 'db' }] });
+  const before = await store.range('');
+  const invalid = (what: RegExp) => code(status.INVALID_ARGUMENT, what);
+  await assert.rejects(secrets.get('db\u0000'), invalid(/^invalid secret name or id "db\\u0000"/));
+  await assert.rejects(secrets.update('db\u0000', data()), invalid(/^invalid secret name or id/));
+  await assert.rejects(secrets.remove('db\u0000'), invalid(/^invalid secret name or id/));
+  await assert.rejects(services.get('web\u0000'), invalid(/^invalid service name or id "web\\u0000"/));
+  await assert.rejects(services.remove('web\u0000'), invalid(/^invalid service name or id/));
+  await assert.rejects(services.update('web\u0000', { replicas: 2 }), invalid(/^invalid service name or id/));
+  await assert.rejects(services.update('web', { secretRm: ['db\u0000'] }), invalid(/^invalid secret reference to remove/));
+  await assert.rejects(services.update('web', { secretAdd: [{ source: 'db\u0000', target: 'x' }] }), invalid(/^invalid secret name or id/));
+  await assert.rejects(services.create({ ...base, name: 'x', secrets: [{ source: 'db', secretId: 'a\u0000' }] }), invalid(/^invalid secret id/));
+  await assert.rejects(nodeAdmin.update('n\u0000', { availability: 'drain' }), invalid(/^invalid node id or hostname "n\\u0000"/));
+  await assert.rejects(nodeAdmin.remove('n\u0000', true), invalid(/^invalid node id or hostname/));
+  assert.deepEqual(await store.range(''), before);
+});

@@ -16,7 +16,9 @@ import {
 } from '../state/records.js';
 import type { ClusterView } from '../state/view.js';
 import { validateLabels } from '../secrets/validate.js';
-import { parseConstraint } from '../orchestrator/constraints.js';
+import { parseConstraint, type Constraint } from '../orchestrator/constraints.js';
+import { quote } from '../../common/printable.js';
+import { validateRef } from '../refs.js';
 import {
   MAX_SECRET_REFERENCES, referenceTo, sameConstraint, validateReferenceRequest, validateConstraints, validateReferences, validateReplicas, validateServiceMode,
   validateServiceName, type ReferenceRequest,
@@ -107,11 +109,17 @@ export class ServiceAdmin {
     const secretRm = input.secretRm ?? [];
     const constraintAdd = input.constraintAdd ?? [];
     const constraintRm = input.constraintRm ?? [];
-    for (const s of secretRm) {
-      if (typeof s !== 'string' || !s || s.length > 128) throw invalidArgument('a secret reference to remove needs a secret name, id or target');
-    }
+    for (const s of secretRm) validateRef(s, 'secret reference to remove');
     const addParsed = constraintAdd.map((c) => parseConstraint(c));
-    const rmParsed = constraintRm.map((c) => parseConstraint(c));
+    // A constraint to remove that no longer parses (stored before the rules were tightened) can
+    // still be removed by its exact text; any other one must parse.
+    const rmParsed = constraintRm.map((c) => {
+      try {
+        return parseConstraint(c);
+      } catch (e) {
+        return e as Error;
+      }
+    });
     if (input.replicas !== undefined) validateReplicas(input.replicas);
 
     for (let i = 0; i < MAX_CAS_RETRIES; i++) {
@@ -123,7 +131,7 @@ export class ServiceAdmin {
       let secrets = record.secrets;
       for (const s of secretRm) {
         const kept = secrets.filter((r) => r.secretName !== s && r.target !== s && r.secretId !== s);
-        if (kept.length === secrets.length) throw notFound(`service ${record.name} has no secret reference ${JSON.stringify(s.slice(0, 80))} (by secret name, id or target)`);
+        if (kept.length === secrets.length) throw notFound(`service ${record.name} has no secret reference ${quote(s)} (by secret name, id or target)`);
         secrets = kept;
       }
       const { refs: added, found } = await this.resolveReferences(secretAdd);
@@ -132,8 +140,10 @@ export class ServiceAdmin {
 
       let constraints = record.constraints;
       rmParsed.forEach((rm, j) => {
-        const kept = constraints.filter((c) => !sameConstraint(parseConstraint(c), rm));
-        if (kept.length === constraints.length) throw notFound(`service ${record.name} has no constraint ${JSON.stringify(constraintRm[j])}`);
+        const kept = constraints.filter((c) => c !== constraintRm[j] && (rm instanceof Error || !sameConstraint(parseOrNull(c), rm)));
+        if (kept.length === constraints.length) {
+          throw rm instanceof Error ? rm : notFound(`service ${record.name} has no constraint ${quote(constraintRm[j])}`);
+        }
         constraints = kept;
       });
       addParsed.forEach((add, j) => {
@@ -217,7 +227,7 @@ export class ServiceAdmin {
 
   /** By exact id, then exact name, then unambiguous id prefix (as docker does); from the store. */
   async resolve(ref: string): Promise<{ kv: KV; record: ServiceRecord }> {
-    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 128) throw invalidArgument('a service name or id is required');
+    validateRef(ref, 'service');
     if (ID_PATTERN.test(ref)) {
       const kv = await this.store.get(keys.service(ref));
       if (kv) return { kv, record: decode<ServiceRecord>(kv.value) };
@@ -232,7 +242,7 @@ export class ServiceAdmin {
       if (kvs.length === 1) return { kv: kvs[0], record: decode<ServiceRecord>(kvs[0].value) };
       if (kvs.length > 1) throw invalidArgument(`service id prefix ${ref} is ambiguous (${kvs.length} matches)`);
     }
-    throw notFound(`service ${printable(ref)} not found`);
+    throw notFound(`service ${ref} not found`);
   }
 
   /** Looks up each referenced secret (by exact name or id) and builds the stored references. */
@@ -252,18 +262,22 @@ export class ServiceAdmin {
   }
 
   private async findSecret(source: string): Promise<FoundSecret> {
-    if (typeof source !== 'string' || !source || source.length > 128) throw invalidArgument('a secret reference needs a source secret (name or id)');
+    validateRef(source, 'secret');
     const byName = await this.store.get(keys.secretName(source));
     const id = byName ? byName.value.toString() : ID_PATTERN.test(source) ? source : undefined;
     const kv = id === undefined ? undefined : await this.store.get(keys.secret(id));
-    if (!kv) throw notFound(`secret ${printable(source)} not found`);
+    if (!kv) throw notFound(`secret ${source} not found`);
     return { kv, record: decode<SecretRecord>(kv.value) };
   }
 }
 
-/** A name from the caller, safe to put in a one-line message. */
-function printable(s: string): string {
-  return JSON.stringify(s.slice(0, 80)).slice(1, -1);
+/** A stored constraint, parsed; null if it no longer parses (validateConstraints then refuses the change). */
+function parseOrNull(c: string): Constraint | null {
+  try {
+    return parseConstraint(c);
+  } catch {
+    return null;
+  }
 }
 
 function secretCompares(found: FoundSecret[]) {

@@ -1,9 +1,11 @@
 // Rules for services and their secret references. The CLI checks what the user typed with these
 // (cli/spec.ts parses the text); the manager checks every field again, since the network is untrusted.
 import { invalidArgument } from '../../common/errors.js';
+import { quote } from '../../common/printable.js';
 import { parseConstraint, type Constraint } from '../orchestrator/constraints.js';
 import type { SecretRecord, SecretReferenceRecord, ServiceMode } from '../state/records.js';
 import { validateName } from '../secrets/validate.js';
+import { validateRef } from '../refs.js';
 
 export const MAX_REPLICAS = 10_000;
 /** uid/gid: 0 to 2^32-2 (2^32-1 is "no owner" to chown). */
@@ -17,7 +19,7 @@ export const MAX_CONSTRAINTS = 64;
 
 export const formatMode = (mode: number): string => '0' + mode.toString(8).padStart(3, '0');
 
-const show = (v: unknown) => JSON.stringify(String(v).slice(0, 80));
+const show = (v: unknown) => quote(v);
 
 export function validateServiceName(name: string): void {
   validateName(name, 'service name');
@@ -70,8 +72,8 @@ export function validateConstraints(constraints: string[]): Constraint[] {
 }
 
 /** Two constraints that mean the same thing, whatever their spacing. */
-export function sameConstraint(a: Constraint, b: Constraint): boolean {
-  return a.field === b.field && a.label === b.label && a.op === b.op && a.value === b.value;
+export function sameConstraint(a: Constraint | null, b: Constraint): boolean {
+  return a !== null && a.field === b.field && a.label === b.label && a.op === b.op && a.value === b.value;
 }
 
 /** A secret reference as asked for, before the secret is looked up. */
@@ -93,7 +95,8 @@ export interface ReferenceRequest {
 /** Checks the fields of a reference request that do not need the secret. */
 export function validateReferenceRequest(r: ReferenceRequest): void {
   if (typeof r.source !== 'string' || r.source === '') throw invalidArgument('a secret reference needs a source secret (name or id)');
-  if (r.source.length > 128) throw invalidArgument(`invalid secret reference source ${show(r.source)}`);
+  validateRef(r.source, 'secret');
+  if (r.secretId !== undefined && r.secretId !== '') validateRef(r.secretId, 'secret id');
   if (r.version !== undefined && r.version !== 0) validateVersion(r.version);
   if (r.target !== undefined && r.target !== '') validateTarget(r.target);
   if (r.uid !== undefined) validateOwnerId(r.uid, 'uid');
@@ -105,7 +108,7 @@ export function validateReferenceRequest(r: ReferenceRequest): void {
 export function referenceTo(secret: SecretRecord, r: ReferenceRequest): SecretReferenceRecord {
   validateReferenceRequest(r);
   if (r.secretId && r.secretId !== secret.id) {
-    throw invalidArgument(`secret reference names secret ${secret.name} but id ${show(r.secretId)}, which is not its id`);
+    throw invalidArgument(`secret reference names secret ${secret.name} but id ${r.secretId}, which is not its id`);
   }
   const ref: SecretReferenceRecord = {
     secretId: secret.id,

@@ -9,6 +9,7 @@ export interface ServiceSecretReference {
   'uid'?: (number);
   'gid'?: (number);
   'mode'?: (number);
+  '_mode'?: "mode";
 }
 
 export interface ServiceSecretReference__Output {
@@ -18,5 +19,6 @@ export interface ServiceSecretReference__Output {
   'target': (string);
   'uid': (number);
   'gid': (number);
-  'mode': (number);
+  'mode'?: (number);
+  '_mode'?: "mode";
 }
