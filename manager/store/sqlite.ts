@@ -15,6 +15,7 @@
 
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { asDiskFull } from '../../common/disk-full.js';
 import { CompactedError, type Change, type Compare, type KV, type Op, type Store, type TxnResult } from './store.js';
 
 const SCHEMA_VERSION = 1;
@@ -132,7 +133,12 @@ export class SqliteStore implements Store {
 
     // Create the file 0600 ourselves (SQLite gives its WAL/journal the database file's mode), and
     // narrow the mode of any pre-existing file or leftover WAL.
-    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    } catch (e) {
+      throw asDiskFull(e);
+    }
     try {
       fs.fchmodSync(fd, 0o600);
     } finally {
@@ -163,7 +169,7 @@ export class SqliteStore implements Store {
       if ((e as { code?: string }).code === 'SQLITE_BUSY') {
         throw new Error(`store ${path} is locked: another process has it open`);
       }
-      throw e;
+      throw asDiskFull(e);
     }
   }
 
@@ -330,7 +336,7 @@ export class SqliteStore implements Store {
           if (!this.db.inTransaction) throw e; // SQLite aborted the whole transaction: fail the batch
           s.rollbackTo.run();
           s.release.run();
-          outcomes.push({ error: e });
+          outcomes.push({ error: asDiskFull(e) });
         }
       }
       if (rev !== this.rev) {
@@ -350,7 +356,9 @@ export class SqliteStore implements Store {
           // the original error is the one to report
         }
       }
-      for (const p of batch) p.reject(e);
+      // SQLITE_FULL (the WAL could not grow): nothing was written; the next batch may succeed.
+      const error = asDiskFull(e);
+      for (const p of batch) p.reject(error);
       return;
     }
     // Durable from here on.
