@@ -106,6 +106,7 @@ export class OrchestratorLoop {
 
   private async pass(): Promise<void> {
     this.running = true;
+    let failed = false;
     try {
       const { put, delete: del } = reconcile(this.input());
       if (put.length === 0 && del.length === 0) return;
@@ -136,15 +137,16 @@ export class OrchestratorLoop {
         this.whole = true;
         this.again = true;
       } else this.log.debug({ put: put.length, deleted: del.length, revision: result.revision }, 'tasks reconciled');
-      if (this.diskFullRetryMs) {
-        this.diskFullRetryMs = 0;
-        this.log.info('the disk has space again: tasks are reconciled');
-      }
     } catch (err) {
+      failed = true;
       this.whole = true;
       if (err instanceof DiskFullError) this.retryLater();
       else this.log.error({ err: (err as Error).message }, 'reconcile failed');
     } finally {
+      if (!failed && this.diskFullRetryMs) {
+        this.diskFullRetryMs = 0;
+        this.log.info('the disk has space again: tasks are reconciled');
+      }
       this.running = false;
       if (this.again) {
         this.again = false;
