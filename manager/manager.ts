@@ -1,13 +1,11 @@
 // A running manager: its store, and — once unlocked — its cluster, CA and services.
-import { join } from 'node:path';
 import type { Store } from './store/store.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore, storeConfigFor } from './store/open.js';
 import { failedPrecondition, invalidArgument } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { PeerIdentity } from '../common/certs.js';
 import { isAutolocked, openKeyring, rotateUnlockKey, WrongUnlockKeyError, keyringExists } from './crypto/keyring.js';
 import { Cluster } from './cluster/cluster.js';
-import { STORE_FILE } from './cluster/init.js';
 import { SecretService } from './secrets/service.js';
 import { NodeRegistry } from './nodes/registry.js';
 import { NodeAdmin } from './nodes/admin.js';
@@ -58,7 +56,7 @@ export class Manager implements MembershipCheck {
     if (!keyringExists(stateDir)) {
       throw new Error(`no cluster in ${stateDir}: run \`hush manager init --state-dir ${stateDir}\` first`);
     }
-    const manager = new Manager(stateDir, openSqliteStore(join(stateDir, STORE_FILE)), log, opts);
+    const manager = new Manager(stateDir, await openStore(storeConfigFor(stateDir)), log, opts);
     if (!(await manager.store.get(keys.cluster))) throw new Error(`the store in ${stateDir} holds no cluster`);
     if (!manager.autolock) await manager.unlockWith(openKeyring(stateDir).dek);
     return manager;

@@ -11,10 +11,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqliteStore } from '../../manager/store/sqlite.js';
+import { openStore, storeConfigFor } from '../../manager/store/open.js';
 import { openKeyring, parseUnlockKey } from '../../manager/crypto/keyring.js';
 import { Cluster } from '../../manager/cluster/cluster.js';
-import { STORE_FILE } from '../../manager/cluster/init.js';
 import { followJsonLines, type LogLine } from './json-lines.js';
 
 // This file runs as dist/integration/helpers/manager.js.
@@ -123,7 +122,7 @@ export async function initManager(opts: { autolock?: boolean; certExpiry?: strin
     if (opts.autolock && !unlockKey) throw new Error(`manager init --autolock printed no unlock key:\n${r.stdout}`);
     if (!opts.autolock && unlockKey) throw new Error('manager init without --autolock printed an unlock key');
     // init prints only the worker token; read the manager token from the (not yet served) store.
-    const store = openSqliteStore(join(stateDir, STORE_FILE));
+    const store = await openStore(storeConfigFor(stateDir));
     let managerToken: string;
     try {
       const { dek } = openKeyring(stateDir, unlockKey ? parseUnlockKey(unlockKey) : undefined);

@@ -1,15 +1,14 @@
 // `hush manager init`: creates a cluster in a state directory.
 import { mkdirSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
 import { newId } from '../../common/ids.js';
 import { CertificateAuthority, createRootCA } from '../ca/ca.js';
 import { newJoinToken } from '../../common/join-token.js';
 import { createKeyring, formatUnlockKey, keyringExists, removeKeyring } from '../crypto/keyring.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openStore, storeConfigFor } from '../store/open.js';
 import { encode, keys, type ClusterRecord } from '../state/records.js';
 import { issueManagerIdentity, sealCAKey, sealJoinToken } from './cluster.js';
 
-export const STORE_FILE = 'manager.db';
+export { STORE_FILE } from '../store/open.js';
 
 export interface InitOptions {
   stateDir: string;
@@ -38,7 +37,7 @@ export async function initCluster(opts: InitOptions): Promise<InitResult> {
   const workerToken = newJoinToken(ca.certDer);
   const managerToken = newJoinToken(ca.certDer);
 
-  const store = openSqliteStore(join(opts.stateDir, STORE_FILE));
+  const store = await openStore(storeConfigFor(opts.stateDir));
   try {
     const { dek, unlockKey } = createKeyring(opts.stateDir, opts.autolock);
     try {

@@ -5,12 +5,19 @@
 // A pass reconciles only the services that changed or whose tasks changed, so its cost follows
 // the change, not the cluster's size. Anything that can concern every service (a node changed, a
 // pass that failed, the start) makes the next pass a whole one.
+//
+// A full disk fails every commit until space is freed: the loop then retries on a backoff timer
+// (1 s doubling to 30 s; view changes meanwhile wait for it) and logs once per episode.
 import type { Store, Compare, Op } from '../store/store.js';
 import type { ClusterView, ViewChange } from '../state/view.js';
 import { encode, keys, type TaskRecord } from '../state/records.js';
 import type { Logger } from '../../common/log.js';
 import { newId } from '../../common/ids.js';
+import { DiskFullError } from '../../common/disk-full.js';
 import { reconcile, type ReconcileInput } from './reconcile.js';
+
+const DISK_FULL_RETRY_FIRST_MS = 1000;
+const DISK_FULL_RETRY_MAX_MS = 30_000;
 
 export class OrchestratorLoop {
   private scheduled = false;
@@ -23,6 +30,9 @@ export class OrchestratorLoop {
   private whole = true;
   /** Services changed, or with tasks changed, since the last pass started. */
   private dirty = new Set<string>();
+  /** Set while the disk is full: the delay before the next retry. */
+  private diskFullRetryMs = 0;
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly store: Store, private readonly view: ClusterView, private readonly log: Logger) {}
 
@@ -35,6 +45,8 @@ export class OrchestratorLoop {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.unsubscribe?.();
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -74,11 +86,12 @@ export class OrchestratorLoop {
   }
 
   private isIdle(): boolean {
+    // A pass waiting out a full disk does not count: nodes connecting meanwhile get what is stored.
     return !this.running && !this.scheduled;
   }
 
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.retryTimer) return;
     if (this.running) {
       this.again = true;
       return;
@@ -93,6 +106,7 @@ export class OrchestratorLoop {
 
   private async pass(): Promise<void> {
     this.running = true;
+    let failed = false;
     try {
       const { put, delete: del } = reconcile(this.input());
       if (put.length === 0 && del.length === 0) return;
@@ -124,9 +138,15 @@ export class OrchestratorLoop {
         this.again = true;
       } else this.log.debug({ put: put.length, deleted: del.length, revision: result.revision }, 'tasks reconciled');
     } catch (err) {
+      failed = true;
       this.whole = true;
-      this.log.error({ err: (err as Error).message }, 'reconcile failed');
+      if (err instanceof DiskFullError) this.retryLater();
+      else this.log.error({ err: (err as Error).message }, 'reconcile failed');
     } finally {
+      if (!failed && this.diskFullRetryMs) {
+        this.diskFullRetryMs = 0;
+        this.log.info('the disk has space again: tasks are reconciled');
+      }
       this.running = false;
       if (this.again) {
         this.again = false;
@@ -134,6 +154,21 @@ export class OrchestratorLoop {
       }
       if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** The commit failed on a full disk: one log line per episode, then retries, slower and slower. */
+  private retryLater(): void {
+    if (this.diskFullRetryMs === 0) {
+      this.log.error("the manager's disk is full: task changes wait until space is freed (retrying)");
+      this.diskFullRetryMs = DISK_FULL_RETRY_FIRST_MS;
+    } else this.diskFullRetryMs = Math.min(this.diskFullRetryMs * 2, DISK_FULL_RETRY_MAX_MS);
+    this.again = false; // the timer runs the next pass
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, this.diskFullRetryMs);
+    this.retryTimer.unref();
   }
 }
 

@@ -2,6 +2,7 @@
 // turn errors into one-line statuses.
 import * as grpc from '@grpc/grpc-js';
 import { HushError } from '../../common/errors.js';
+import { DISK_FULL_MESSAGE, DiskFullError } from '../../common/disk-full.js';
 import type { Logger } from '../../common/log.js';
 import type { Authorizer, Caller, Transport } from '../auth/authorize.js';
 import { callerOf } from './callers.js';
@@ -12,8 +13,20 @@ export interface RpcContext {
   log: Logger;
 }
 
+/** A full disk is logged at most this often (every node's status report would fail with it). */
+const DISK_FULL_LOG_EVERY_MS = 60_000;
+let diskFullLoggedAtMs = -Infinity;
+
 export function toServiceError(err: unknown, log: Logger, rpc: string): Partial<grpc.StatusObject> {
   if (err instanceof HushError) return { code: err.code, details: err.message };
+  if (err instanceof DiskFullError) {
+    const now = Date.now();
+    if (now - diskFullLoggedAtMs >= DISK_FULL_LOG_EVERY_MS) {
+      diskFullLoggedAtMs = now;
+      log.error({ rpc }, 'the disk is full: writes are refused until space is freed (reads go on)');
+    }
+    return { code: grpc.status.RESOURCE_EXHAUSTED, details: DISK_FULL_MESSAGE };
+  }
   // Unexpected: log the message (never request data) and answer without internals.
   log.error({ rpc, err: err instanceof Error ? err.message : String(err) }, 'internal error');
   return { code: grpc.status.INTERNAL, details: 'internal error in the manager (see its log)' };

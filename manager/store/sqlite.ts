@@ -10,15 +10,19 @@
 // all-or-nothing and independent: one that fails is rolled back alone. Promises resolve and
 // watchers are notified only after COMMIT has returned.
 //
+// Argument rules shared by every backend are in txn-rules.ts, watch delivery in watcher.ts.
+//
 // Revisions: every committed txn with at least one op (blob-only txns included) gets exactly one
 // new revision; txns without ops or with a failed compare do not.
 
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { asDiskFull } from '../../common/disk-full.js';
 import { CompactedError, type Change, type Compare, type KV, type Op, type Store, type TxnResult } from './store.js';
+import { checkKey, checkWatchFrom, prefixEnd, validateTxn } from './txn-rules.js';
+import { Watcher } from './watcher.js';
 
 const SCHEMA_VERSION = 1;
-const MAX_KEY_BYTES = 1024;
 const DEFAULT_HISTORY_LIMIT = 10_000;
 // Upper bounds for one SQLite transaction of the group commit.
 const MAX_BATCH_TXNS = 1000;
@@ -51,65 +55,6 @@ interface Row {
   mod_rev: number;
 }
 
-class Watcher {
-  private queue: Change[] = [];
-  private scheduled = false;
-  done = false;
-
-  constructor(
-    private readonly store: SqliteStore,
-    private readonly from: number,
-    private readonly onChanges: (changes: Change[]) => void,
-    private readonly onError: ((e: Error) => void) | undefined,
-    private readonly onProgress?: (revision: number) => void,
-  ) {}
-
-  /** The store's revision to report once queued changes are delivered (0: none pending). */
-  private progress = 0;
-
-  // Queues changes (in revision order, whole revisions) and schedules their delivery.
-  push(changes: Change[], storeRevision = 0): void {
-    if (this.done) return;
-    for (const c of changes) if (c.revision > this.from) this.queue.push(c);
-    if (this.onProgress && storeRevision > this.from) this.progress = Math.max(this.progress, storeRevision);
-    if ((this.queue.length > 0 || this.progress > 0) && !this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => this.deliver());
-    }
-  }
-
-  private deliver(): void {
-    this.scheduled = false;
-    if (this.done) return;
-    const batch = this.queue;
-    const progress = this.progress;
-    this.queue = [];
-    this.progress = 0;
-    try {
-      if (batch.length > 0) this.onChanges(batch);
-      if (progress > 0 && !this.done) this.onProgress!(progress);
-    } catch (e) {
-      this.cancel();
-      if (!this.onError) throw e;
-      this.onError(e instanceof Error ? e : new Error(String(e)));
-    }
-  }
-
-  fail(e: Error): void {
-    queueMicrotask(() => {
-      if (this.done) return;
-      this.cancel();
-      this.onError?.(e);
-    });
-  }
-
-  cancel(): void {
-    this.done = true;
-    this.queue = [];
-    this.store.dropWatcher(this);
-  }
-}
-
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly historyLimit: number;
@@ -132,7 +77,12 @@ export class SqliteStore implements Store {
 
     // Create the file 0600 ourselves (SQLite gives its WAL/journal the database file's mode), and
     // narrow the mode of any pre-existing file or leftover WAL.
-    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    } catch (e) {
+      throw asDiskFull(e);
+    }
     try {
       fs.fchmodSync(fd, 0o600);
     } finally {
@@ -163,7 +113,7 @@ export class SqliteStore implements Store {
       if ((e as { code?: string }).code === 'SQLITE_BUSY') {
         throw new Error(`store ${path} is locked: another process has it open`);
       }
-      throw e;
+      throw asDiskFull(e);
     }
   }
 
@@ -251,10 +201,8 @@ export class SqliteStore implements Store {
   watch(fromRevision: number, onChanges: (changes: Change[]) => void, onError?: (e: Error) => void,
     onProgress?: (revision: number) => void): () => void {
     this.assertOpen();
-    if (!Number.isSafeInteger(fromRevision) || fromRevision < 0) {
-      throw new RangeError(`fromRevision must be a non-negative integer, got ${fromRevision}`);
-    }
-    const w = new Watcher(this, fromRevision, onChanges, onError, onProgress);
+    checkWatchFrom(fromRevision);
+    const w = new Watcher((x) => this.watchers.delete(x), fromRevision, onChanges, onError, onProgress);
     if (fromRevision < this.compactRev) {
       const e = new CompactedError(fromRevision, this.compactRev);
       if (!onError) throw e;
@@ -278,11 +226,6 @@ export class SqliteStore implements Store {
     for (const w of this.watchers) w.done = true;
     this.watchers.clear();
     this.db.close();
-  }
-
-  /** @internal */
-  dropWatcher(w: Watcher): void {
-    this.watchers.delete(w);
   }
 
   private assertOpen(): void {
@@ -330,7 +273,7 @@ export class SqliteStore implements Store {
           if (!this.db.inTransaction) throw e; // SQLite aborted the whole transaction: fail the batch
           s.rollbackTo.run();
           s.release.run();
-          outcomes.push({ error: e });
+          outcomes.push({ error: asDiskFull(e) });
         }
       }
       if (rev !== this.rev) {
@@ -350,7 +293,9 @@ export class SqliteStore implements Store {
           // the original error is the one to report
         }
       }
-      for (const p of batch) p.reject(e);
+      // SQLITE_FULL (the WAL could not grow): nothing was written; the next batch may succeed.
+      const error = asDiskFull(e);
+      for (const p of batch) p.reject(error);
       return;
     }
     // Durable from here on.
@@ -429,84 +374,4 @@ function prepareStatements(db: Database.Database) {
     putBlob: db.prepare('INSERT INTO blobs (id, data) VALUES (?, ?)'),
     delBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
   };
-}
-
-const LONE_SURROGATE = /\p{Cs}/u;
-
-// Keys and blob ids: non-empty, at most 1024 UTF-8 bytes, well-formed Unicode, no NUL.
-function checkKey(key: unknown, what: string): asserts key is string {
-  if (typeof key !== 'string') throw new TypeError(`store ${what} must be a string, got ${typeof key}`);
-  if (key.length === 0) throw new RangeError(`store ${what} must not be empty`);
-  const n = Buffer.byteLength(key, 'utf8');
-  if (n > MAX_KEY_BYTES) throw new RangeError(`store ${what} is ${n} bytes long; the maximum is ${MAX_KEY_BYTES}`);
-  if (LONE_SURROGATE.test(key)) throw new RangeError(`store ${what} is not well-formed Unicode (lone surrogate)`);
-  if (key.includes('\0')) throw new RangeError(`store ${what} must not contain NUL`);
-}
-
-function checkBuffer(b: unknown, what: string): Buffer {
-  if (Buffer.isBuffer(b)) return b;
-  if (b instanceof Uint8Array) return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  throw new TypeError(`store ${what} must be a Buffer`);
-}
-
-function validateTxn(compares: Compare[], ops: Op[]): { compares: Compare[]; ops: Op[]; bytes: number } {
-  if (!Array.isArray(compares) || !Array.isArray(ops)) throw new TypeError('txn compares and ops must be arrays');
-  for (const c of compares) {
-    checkKey(c.key, 'key');
-    if (!Number.isSafeInteger(c.modRev) || c.modRev < 0) {
-      throw new RangeError(`compare modRev must be a non-negative integer, got ${c.modRev}`);
-    }
-  }
-  const keys = new Set<string>();
-  const ids = new Set<string>();
-  const out: Op[] = [];
-  let bytes = 0;
-  for (const op of ops) {
-    switch (op?.type) {
-      case 'put':
-      case 'delete':
-        checkKey(op.key, 'key');
-        if (keys.has(op.key)) throw new RangeError(`txn has more than one op on key ${op.key}`);
-        keys.add(op.key);
-        if (op.type === 'put') {
-          // Copied: the caller may reuse its buffer, and watchers share this one.
-          const value = Buffer.from(checkBuffer(op.value, 'value'));
-          out.push({ type: 'put', key: op.key, value });
-          bytes += value.length;
-        } else {
-          out.push(op);
-        }
-        bytes += op.key.length;
-        break;
-      case 'putBlob':
-      case 'deleteBlob':
-        checkKey(op.id, 'blob id');
-        if (ids.has(op.id)) throw new RangeError(`txn has more than one op on blob ${op.id}`);
-        ids.add(op.id);
-        if (op.type === 'putBlob') {
-          const data = checkBuffer(op.data, 'blob data');
-          out.push({ type: 'putBlob', id: op.id, data });
-          bytes += data.length;
-        } else {
-          out.push(op);
-        }
-        bytes += op.id.length;
-        break;
-      default:
-        throw new TypeError(`unknown txn op type ${String((op as { type?: unknown })?.type)}`);
-    }
-  }
-  return { compares: compares.map((c) => ({ key: c.key, modRev: c.modRev })), ops: out, bytes };
-}
-
-// The smallest string greater than every string starting with prefix, in code point (= UTF-8 byte)
-// order; undefined when there is none (empty prefix, or only U+10FFFF).
-function prefixEnd(prefix: string): string | undefined {
-  const cps = Array.from(prefix, (c) => c.codePointAt(0)!);
-  while (cps.length > 0 && cps[cps.length - 1] === 0x10ffff) cps.pop();
-  if (cps.length === 0) return undefined;
-  let last = cps[cps.length - 1] + 1;
-  if (last === 0xd800) last = 0xe000; // skip the surrogate block
-  cps[cps.length - 1] = last;
-  return String.fromCodePoint(...cps);
 }

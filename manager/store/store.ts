@@ -69,7 +69,9 @@ export interface Store {
   /** Every key starting with prefix ('' = all), sorted by key, from one consistent snapshot taken at `revision`. */
   range(prefix: string): Promise<{ kvs: KV[]; revision: number }>;
   /** All-or-nothing: if every compare holds, apply all ops as one revision; resolves only once durable.
-   *  Rejects (writing nothing) on invalid arguments or a putBlob of an existing id. The Buffers
+   *  Rejects (writing nothing) on invalid arguments or a putBlob of an existing id, and with a
+   *  DiskFullError when the disk is full (reads go on working; a later txn succeeds once space
+   *  is freed). The Buffers
    *  passed in must not be modified until the returned promise settles. */
   txn(compares: Compare[], ops: Op[]): Promise<TxnResult>;
   /** A blob's data, or undefined if absent. */
@@ -90,6 +92,8 @@ export interface Store {
   /** Commits txns already submitted, ends all watches silently, and releases the store. Idempotent. */
   close(): Promise<void>;
 }
+
+export { DiskFullError } from '../../common/disk-full.js';
 
 /** The requested revision's history has been pruned; re-read with range() and watch from its revision. */
 export class CompactedError extends Error {
