@@ -10,7 +10,7 @@ import type { ClusterView, ViewChange } from '../state/view.js';
 import { encode, keys, type TaskRecord } from '../state/records.js';
 import type { Logger } from '../../common/log.js';
 import { newId } from '../../common/ids.js';
-import { reconcile, type ReconcileInput } from './reconcile.js';
+import { reconcile, refusedService, type ReconcileInput } from './reconcile.js';
 
 export class OrchestratorLoop {
   private scheduled = false;
@@ -23,6 +23,8 @@ export class OrchestratorLoop {
   private whole = true;
   /** Services changed, or with tasks changed, since the last pass started. */
   private dirty = new Set<string>();
+  /** Services already logged as refused (refusedService): each is logged once per manager run. */
+  private refusedLogged = new Set<string>();
 
   constructor(private readonly store: Store, private readonly view: ClusterView, private readonly log: Logger) {}
 
@@ -73,6 +75,19 @@ export class OrchestratorLoop {
     return scopedInput(this.view, dirty, now, newId);
   }
 
+  /** Logs, once each, the services of this pass that are never placed (names only, no values). */
+  private logRefused(input: ReconcileInput): void {
+    const ids = input.scope ? input.scope.services : input.services.keys();
+    for (const id of ids) {
+      const service = input.services.get(id);
+      if (!service || this.refusedLogged.has(id)) continue;
+      const why = refusedService(service);
+      if (!why) continue;
+      this.refusedLogged.add(id);
+      this.log.error({ serviceId: id, service: service.name }, why);
+    }
+  }
+
   private isIdle(): boolean {
     return !this.running && !this.scheduled;
   }
@@ -94,7 +109,9 @@ export class OrchestratorLoop {
   private async pass(): Promise<void> {
     this.running = true;
     try {
-      const { put, delete: del } = reconcile(this.input());
+      const input = this.input();
+      this.logRefused(input);
+      const { put, delete: del } = reconcile(input);
       if (put.length === 0 && del.length === 0) return;
       const compares: Compare[] = [];
       const ops: Op[] = [];
