@@ -52,7 +52,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   }
   let current: NodeCredentials = creds;
 
-  const secrets = new NodeSecrets();
+  // Names only (never values): a path two services claim is served for neither (an older manager's service name with a dot).
+  const secrets = new NodeSecrets((c) => log.error({ path: c.name, services: c.services }, 'two services claim one path on the mount: serving it for neither'));
   const mounted: MountedSecrets = await mountSecrets(opts.mount, secrets, log);
 
   // Anchors: the directory becomes its own shared peer group and a killed agent's binds go (consumers

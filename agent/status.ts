@@ -17,18 +17,26 @@ export interface AgentStatus {
   anchors: string | null;
   connection: ConnectionStatus;
   certNotAfter: string;
-  /** anchor: the directory a container bind-mounts (rslave) for this task, once bound; its files are in <anchor>/secrets. */
-  tasks: Array<{ id: string; name: string; service: string; anchor?: string; files: Array<{ path: string; secret: string; secretId: string; version: number; uid: number; gid: number; mode: string }> }>;
+  /**
+   * anchor: the directory a container bind-mounts (rslave) for this task, once bound; its files are in <anchor>/secrets.
+   * notServed: why the mount does not serve this task (two services claim its name); its files then have no path,
+   * so that no path is ever listed for two tasks.
+   */
+  tasks: Array<{ id: string; name: string; service: string; anchor?: string; notServed?: string; files: Array<{ path: string | null; secret: string; secretId: string; version: number; uid: number; gid: number; mode: string }> }>;
 }
 
 export function describeTasks(secrets: NodeSecrets, mount: string, anchors?: Map<string, string>): AgentStatus['tasks'] {
-  return secrets.taskList().sort((a, b) => a.name.localeCompare(b.name)).map((t) => ({
-    id: t.id, name: t.name, service: t.serviceName, ...(anchors?.has(t.name) ? { anchor: anchors.get(t.name) } : {}),
-    files: t.files.map((f) => ({
-      path: join(mount, t.name, f.target), secret: f.secretName, secretId: f.secretId, version: f.version,
-      uid: f.uid, gid: f.gid, mode: '0' + f.mode.toString(8),
-    })),
-  }));
+  return secrets.taskList().sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)).map((t) => {
+    const notServed = secrets.unservedReason(t);
+    return {
+      id: t.id, name: t.name, service: t.serviceName, ...(anchors?.has(t.name) ? { anchor: anchors.get(t.name) } : {}),
+      ...(notServed ? { notServed } : {}),
+      files: t.files.map((f) => ({
+        path: notServed ? null : join(mount, t.name, f.target), secret: f.secretName, secretId: f.secretId, version: f.version,
+        uid: f.uid, gid: f.gid, mode: '0' + f.mode.toString(8),
+      })),
+    };
+  });
 }
 
 export function serveStatus(path: string, status: () => AgentStatus): Promise<Server> {

@@ -243,6 +243,29 @@ describe('TaskAnchors', () => {
     assert.equal((await at(dir)).length, 1, 'the anchor directory stays a mount point (its consumers are its slaves)');
   });
 
+  it('a task name two services claim (an older manager\'s `web.1`) is not anchored, and its anchor is detached until the clash goes', async () => {
+    const root = await tempRoot();
+    const secrets = new NodeSecrets();
+    secrets.replaceAll([task('t1', 'web.1', 'web', 's1', 'pw')], [payload('s1', 'web-value'), payload('s2', 'glob-value')]);
+    const m = await mount(join(root, 'mnt'), secrets);
+    const dir = join(root, 'anchors');
+    const a = await anchorsFor(dir, m, secrets);
+    await a.follow();
+    assert.equal(await readOrError(join(dir, 'web.1', 'secrets', 'pw')), 'web-value');
+
+    // The global service `web.1`: its task is named web.1 too. Neither is served, nor anchored.
+    secrets.apply([task('g1', 'web.1', 'web.1', 's2', 'pw')], [], []);
+    await waitFor('the anchor of web.1 to be detached', async () => (await at(join(dir, 'web.1', 'secrets'))).length === 0);
+    assert.equal(await readOrError(join(dir, 'web.1', 'secrets', 'pw')), 'ENOENT');
+    await a.sync(); // the run that detached it has finished too
+    assert.deepEqual([...a.anchors()], []);
+    assert.deepEqual(await below(dir), [], 'not bound again while the clash lasts (no failing bind retried)');
+
+    secrets.apply([], ['g1'], []);
+    await waitFor('web.1 bound again', async () => (await readOrError(join(dir, 'web.1', 'secrets', 'pw'))) === 'web-value');
+    await stopAgentLike(a, m, secrets);
+  });
+
   it('a consumer with bind-propagation=rslave reads again after the agent restarts (stop + new mount + new anchors): ENOENT in between, never ENOTCONN', async () => {
     const root = await tempRoot();
     const mp = join(root, 'mnt');

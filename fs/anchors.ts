@@ -20,8 +20,8 @@ import { detachUnmountIfMountedAsync, nativeFs } from './native-addon.js';
 //    agent (dead FUSE connections: ENOTCONN) are detached, so consumers see ENOENT until the next bind.
 //    DIR/.hush-agent names the agent using DIR: a second live agent is refused (it would detach the
 //    first one's binds).
-//  - sync(): the bound anchors become exactly the node's task directories (task names, not the service
-//    aliases). follow() runs it now and after every change of NodeSecrets. Runs never overlap.
+//  - sync(): the bound anchors become exactly the node's served task directories (task names, not the
+//    service aliases; not a name two services claim, which the view does not serve). follow() runs it now and after every change of NodeSecrets. Runs never overlap.
 //  - stop(): detaches every bind under DIR (they propagate to the consumers). DIR and the empty
 //    DIR/<task>/secrets directories stay: a consumer bound to a directory that was removed and
 //    recreated would never see a later mount on the new one.
@@ -223,6 +223,8 @@ export class TaskAnchors {
   private async pass(): Promise<void> {
     const want = new Set<string>();
     for (const t of this.secrets.taskList()) {
+      // A name two services claim is not served (NodeSecrets logs it): not anchored either, and unbound if it was.
+      if (this.secrets.unservedReason(t) !== undefined) continue;
       if (TASK_NAME.test(t.name)) want.add(t.name);
       else this.log?.warn({ task: t.name }, 'task name cannot be an anchor directory; not anchored');
     }

@@ -25,15 +25,21 @@ function readAll(s: NodeSecrets, fd: number): string {
   return r.toString();
 }
 
-/** The root listing as NodeSecrets built it from every task on each change, before it kept its indexes per change. */
+/**
+ * The root listing rebuilt from every task: each task name (the latest task of that name), then each
+ * service with one task here (its alias); a name that tasks or the alias of two services claim, none.
+ */
 function rebuiltDirs(tasks: NodeTask[]): Map<string, string> {
-  const dirs = new Map<string, string>();
+  const named = new Map<string, NodeTask[]>();
   const byService = new Map<string, NodeTask[]>();
   for (const t of tasks) {
-    dirs.set(t.name, t.id);
+    named.set(t.name, [...(named.get(t.name) ?? []), t]);
     byService.set(t.serviceName, [...(byService.get(t.serviceName) ?? []), t]);
   }
-  for (const [service, ts] of byService) if (ts.length === 1 && !dirs.has(service)) dirs.set(service, ts[0].id);
+  const claimants = (name: string) => new Set([...(named.get(name) ?? []).map((t) => t.serviceName), ...(byService.has(name) ? [name] : [])]);
+  const dirs = new Map<string, string>();
+  for (const [name, ts] of named) if (claimants(name).size === 1) dirs.set(name, ts[ts.length - 1].id);
+  for (const [service, ts] of byService) if (ts.length === 1 && !named.has(service)) dirs.set(service, ts[0].id);
   return dirs;
 }
 
@@ -103,7 +109,7 @@ describe('NodeSecrets', () => {
     assert.equal(s.open('/nope/db'), undefined);
   });
 
-  it('aliases a service to its task only when the node has exactly one task of it; a task name wins a clash', () => {
+  it('aliases a service to its task only when the node has exactly one task of it; a name two services claim is served for neither', () => {
     const s = new NodeSecrets();
     const files = [ref('s1', 1, 'a')];
     s.replaceAll([task('t1', 'api.1', 'api', files), task('t2', 'api.2', 'api', files), task('t3', 'db.1', 'db', files)], [payload('s1', 1, 'x')]);
@@ -117,10 +123,16 @@ describe('NodeSecrets', () => {
     assert.equal(s.lookup('/api/a')?.kind, 'file', 'one api task left: alias appears');
     assert.equal(s.lookup('/api.2'), undefined);
 
-    // A task literally named like another service keeps the name.
+    // A task literally named like another service (an older manager's): neither the task nor the alias.
     s.apply([task('t4', 'db', 'other', files)], [], []);
+    assert.equal(s.lookup('/db'), undefined);
+    assert.equal(s.lookup('/db/a'), undefined);
+    assert.equal(s.lookup('/db.1/a')?.kind, 'file', 'db\'s task keeps its own name');
+    assert.deepEqual(s.nameConflicts(), [{ name: 'db', services: ['db', 'other'] }]);
+    s.apply([], ['t4'], []);
     const d = s.lookup('/db');
-    assert.equal(d?.kind === 'dir' && d.task.id, 't4');
+    assert.equal(d?.kind === 'dir' && d.task.id, 't3', 'the alias is back once the other claim has gone');
+    assert.deepEqual(s.nameConflicts(), []);
   });
 
   it('replaceAll revokes whatever is absent and zeroes dropped payloads', () => {

@@ -64,6 +64,17 @@ export type Lookup =
   | { kind: 'dir'; task: NodeTask; uid: number; gid: number; mode: number; mtimeMs: number }
   | { kind: 'file'; task: NodeTask; ref: SecretFileRef; size: number; mtimeMs: number };
 
+/**
+ * A root name that more than one service claims (a task name equal to another service's task name or
+ * to another service's alias: an older manager allowed dots in service names, so `web.1` could be task 1
+ * of `web` and the global service `web.1`). It is served for none of them: fail closed.
+ */
+export interface NameConflict {
+  name: string;
+  /** The services claiming it, sorted. */
+  services: string[];
+}
+
 /** A served directory of the view (a task under its name or its service alias). */
 export interface ViewDir {
   path: string;
@@ -228,6 +239,11 @@ export class NodeSecrets {
   private handlesByTask = new Map<string, Set<number>>();
   private nextHandle = 1;
   private listeners = new Set<(delta: ViewDelta) => void>();
+  /** Root names claimed by more than one service, served by none (see NameConflict). */
+  private conflicts = new Map<string, NameConflict>();
+
+  /** onConflict: called when a root name becomes claimed by several services (names only, for a log line). */
+  constructor(private readonly onConflict?: (conflict: NameConflict) => void) {}
 
   /** Replaces everything (a COMPLETE): whatever is not in it is revoked. */
   replaceAll(tasks: NodeTask[], secrets: SecretPayload[]): void {
@@ -257,6 +273,22 @@ export class NodeSecrets {
   /** Whether a task of this id is on the node. */
   hasTask(id: string): boolean {
     return this.tasks.has(id);
+  }
+
+  /**
+   * Why a task is not served under its name, or undefined when it is: its name is claimed by several
+   * services (NameConflict), or a later task of the same name and service replaced it.
+   */
+  unservedReason(task: NodeTask): string | undefined {
+    if (this.dirs.get(task.name)?.taskId === task.id) return undefined;
+    const conflict = this.conflicts.get(task.name);
+    if (conflict) return `name conflict: ${task.name} is claimed by services ${conflict.services.join(', ')}`;
+    return `a later task named ${task.name} is served`;
+  }
+
+  /** The root names claimed by several services now, served by none. */
+  nameConflicts(): NameConflict[] {
+    return [...this.conflicts.values()];
   }
 
   get openHandles(): number {
@@ -454,7 +486,7 @@ export class NodeSecrets {
    * moved, and which directories changed or went.
    */
   private reindex(c: Changes): Pick<ViewDelta, 'rootRemoved' | 'rootAdded' | 'changedDirs' | 'removedDirs'> {
-    const resolved = [...c.names].map((name) => ({ name, before: this.dirs.get(name), after: this.resolveDir(name) }));
+    const resolved = [...c.names].map((name) => ({ name, before: this.dirs.get(name), after: this.resolveDirOnce(name) }));
     const rootRemoved: number[] = [];
     const rootAdded: Array<[number, string]> = [];
     const changedDirs: string[] = [];
@@ -482,9 +514,36 @@ export class NodeSecrets {
     return { rootRemoved, rootAdded, changedDirs, removedDirs };
   }
 
+  /** resolveDir, after recording whether the name is in conflict now (reported once each time it becomes so). */
+  private resolveDirOnce(name: string): DirEntry | undefined {
+    const conflict = this.conflictAt(name);
+    if (!conflict) {
+      this.conflicts.delete(name);
+      return this.resolveDir(name);
+    }
+    const known = this.conflicts.get(name);
+    this.conflicts.set(name, conflict);
+    if (!known || known.services.join('\n') !== conflict.services.join('\n')) this.onConflict?.(conflict);
+    return undefined;
+  }
+
   /**
-   * The task a root name serves: the task of that name (the latest if several share it, placed where
-   * the first is), else the only task of the service of that name (a task name wins a clash).
+   * The services claiming a root name, when there are several: those of the tasks of that name, and the
+   * service of that name when it has tasks here (its alias, served or not: an alias that would appear
+   * when the service's other tasks go must not then serve another service's task). Costs the number of
+   * tasks of that name, whatever the size of the service.
+   */
+  private conflictAt(name: string): NameConflict | undefined {
+    const services = new Set<string>();
+    for (const id of this.byName.get(name) ?? []) services.add(this.tasks.get(id)!.serviceName);
+    if (this.byService.has(name)) services.add(name);
+    return services.size > 1 ? { name, services: [...services].sort() } : undefined;
+  }
+
+  /**
+   * The task a root name serves (the name is claimed by one service only): the task of that name (the
+   * latest if several of that service share it, placed where the first is), else the only task of the
+   * service of that name.
    */
   private resolveDir(name: string): DirEntry | undefined {
     const named = this.byName.get(name);

@@ -76,7 +76,7 @@ export function agentCommands(program: Command): void {
       console.log(`Certificate: valid until ${s.certNotAfter}`);
       console.log(`Mount:       ${s.mount}`);
       console.log(`Anchors:     ${s.anchors ? `${s.anchors} (containers: --mount type=bind,source=${s.anchors}/<task>,target=/run/hush,readonly,bind-propagation=rslave)` : 'off'}\n`);
-      const rows = s.tasks.flatMap((t) => t.files.map((f) => [t.name, f.path, `${f.secret}@${f.version}`, `${f.uid}:${f.gid}`, f.mode]));
+      const rows = s.tasks.flatMap((t) => t.files.map((f) => [t.name, f.path ?? `(not served: ${t.notServed})`, `${f.secret}@${f.version}`, `${f.uid}:${f.gid}`, f.mode]));
       console.log(rows.length ? table(['TASK', 'PATH', 'SECRET', 'OWNER', 'MODE'], rows) : 'No tasks assigned to this node.');
       if (s.anchors && s.tasks.length) {
         console.log('');

@@ -2,6 +2,7 @@
 // secret versions those tasks reference. Nothing else is ever sent to the node.
 import type { ClusterView } from '../state/view.js';
 import type { TaskRecord } from '../state/records.js';
+import { isValidServiceName } from '../services/spec.js';
 
 export interface TaskAssignment {
   id: string;
@@ -38,13 +39,14 @@ export interface TaskEntitlement {
 }
 
 /**
- * What one task entitles its node to; undefined if nothing (not meant to run, being revoked, or
- * its service is gone). `revoking`: tasks being removed by a txn not yet durable, already treated as gone.
+ * What one task entitles its node to; undefined if nothing (not meant to run, being revoked, its
+ * service is gone, or its service's name is refused: see refusedService). `revoking`: tasks being removed by a txn not yet durable, already treated as gone.
  */
 export function assignTask(view: ClusterView, task: TaskRecord, revoking?: ReadonlySet<string>): TaskEntitlement | undefined {
   if (task.desiredState !== 'running' || revoking?.has(task.id)) return undefined;
   const service = view.services.get(task.serviceId);
-  if (!service) return undefined;
+  // A name with a dot (an older manager's) could share a path with another service's task: never sent.
+  if (!service || !isValidServiceName(service.name)) return undefined;
   const refs: TaskAssignment['secrets'] = [];
   const secrets: SecretAssignment[] = [];
   for (const ref of service.secrets) {

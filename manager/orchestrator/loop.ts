@@ -14,7 +14,7 @@ import { encode, keys, type TaskRecord } from '../state/records.js';
 import type { Logger } from '../../common/log.js';
 import { newId } from '../../common/ids.js';
 import { DiskFullError } from '../../common/disk-full.js';
-import { reconcile, type ReconcileInput } from './reconcile.js';
+import { reconcile, refusedService, type ReconcileInput } from './reconcile.js';
 
 const DISK_FULL_RETRY_FIRST_MS = 1000;
 const DISK_FULL_RETRY_MAX_MS = 30_000;
@@ -33,6 +33,8 @@ export class OrchestratorLoop {
   /** Set while the disk is full: the delay before the next retry. */
   private diskFullRetryMs = 0;
   private retryTimer?: NodeJS.Timeout;
+  /** Services already logged as refused (refusedService): each is logged once per manager run. */
+  private refusedLogged = new Set<string>();
 
   constructor(private readonly store: Store, private readonly view: ClusterView, private readonly log: Logger) {}
 
@@ -85,6 +87,19 @@ export class OrchestratorLoop {
     return scopedInput(this.view, dirty, now, newId);
   }
 
+  /** Logs, once each, the services of this pass that are never placed (names only, no values). */
+  private logRefused(input: ReconcileInput): void {
+    const ids = input.scope ? input.scope.services : input.services.keys();
+    for (const id of ids) {
+      const service = input.services.get(id);
+      if (!service || this.refusedLogged.has(id)) continue;
+      const why = refusedService(service);
+      if (!why) continue;
+      this.refusedLogged.add(id);
+      this.log.error({ serviceId: id, service: service.name }, why);
+    }
+  }
+
   private isIdle(): boolean {
     // A pass waiting out a full disk does not count: nodes connecting meanwhile get what is stored.
     return !this.running && !this.scheduled;
@@ -108,7 +123,9 @@ export class OrchestratorLoop {
     this.running = true;
     let failed = false;
     try {
-      const { put, delete: del } = reconcile(this.input());
+      const input = this.input();
+      this.logRefused(input);
+      const { put, delete: del } = reconcile(input);
       if (put.length === 0 && del.length === 0) return;
       const compares: Compare[] = [];
       const ops: Op[] = [];

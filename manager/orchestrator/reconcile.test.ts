@@ -448,6 +448,23 @@ test('an invalid stored constraint places nothing (fail closed) and says why', (
   assert.match(t.message, /^no suitable node: invalid constraint "node\.ip==1\.2\.3\.4"/);
 });
 
+test('a stored service whose name has a dot (an older manager\'s) is never placed: its tasks go pending or away, and say why', () => {
+  const c = new Cluster([node('n1'), node('n2')], [service('web', { name: 'web', replicas: 2 })]);
+  c.converge();
+  // Stored before names were checked: a replicated `web.1` and a global `web.2`, already placed by an older manager.
+  c.setService('r', { name: 'web.1', replicas: 2 });
+  c.setService('g', { name: 'web.2', mode: 'global', replicas: 0 });
+  c.tasks.set('old-r', { id: 'old-r', serviceId: 'r', serviceName: 'web.1', slot: 1, nodeId: 'n1', desiredState: 'running', state: 'ready', message: '', createdAtMs: 1, stateSinceMs: 1 });
+  c.tasks.set('old-g', { id: 'old-g', serviceId: 'g', serviceName: 'web.2', slot: 0, forNodeId: 'n1', nodeId: 'n1', desiredState: 'running', state: 'ready', message: '', createdAtMs: 1, stateSinceMs: 1 });
+  c.converge();
+  assert.deepEqual(c.of('g'), [], 'no global task on any node');
+  const pending = c.of('r');
+  assert.deepEqual(pending.map((t) => [t.slot, t.nodeId, t.state]), [[1, '', 'pending'], [2, '', 'pending']]);
+  assert.equal(pending[0].id, 'old-r', 'the placed task is taken off its node, keeping its id');
+  for (const t of pending) assert.match(t.message, /^service name "web\.1" is not valid \(.*no '\.'.*\): not placed; remove the service and create it under a valid name$/);
+  assert.deepEqual(c.of('web').map((t) => t.state), ['assigned', 'assigned'], 'the valid service is placed as before');
+});
+
 test('deterministic: the same input in another insertion order gives the same changes', () => {
   const nodes = [node('n3'), node('n1', { labels: { a: '1' } }), node('n2'), node('n4', { availability: 'drain' })];
   const services = [service('b', { replicas: 5 }), service('a', { replicas: 2, constraints: ['node.labels.a!=1'] }), service('g', { mode: 'global' })];

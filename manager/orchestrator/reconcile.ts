@@ -4,6 +4,7 @@
 // deterministic order (services by id, then global nodes by id, then replicated slots).
 import type { NodeRecord, ServiceRecord, TaskRecord } from '../state/records.js';
 import { parseConstraint, satisfies, type Constraint } from './constraints.js';
+import { isValidServiceName, SERVICE_NAME_RULE } from '../services/spec.js';
 
 export interface ReconcileInput {
   services: ReadonlyMap<string, ServiceRecord>;
@@ -42,16 +43,32 @@ function nodeExclusion(node: NodeRecord): Exclusion | undefined {
 
 interface ServicePlan {
   service: ServiceRecord;
-  /** null: the constraints do not parse, so no node matches (fail closed: a secret goes nowhere unintended). */
+  /**
+   * null: the constraints do not parse, or the service is refused (refusedService), so no node matches
+   * (fail closed: a secret goes nowhere unintended).
+   */
   constraints: Constraint[] | null;
+  /** Why constraints is null: the pending message (after "no suitable node: " for a constraint). */
   constraintError: string;
+  refused: boolean;
+}
+
+/**
+ * Why a stored service is never placed, or '' if it may be: a name with a dot (stored by an older
+ * manager) would put its tasks' directories on paths another service's tasks use (`web.1`).
+ */
+export function refusedService(service: ServiceRecord): string {
+  if (isValidServiceName(service.name)) return '';
+  return `service name ${JSON.stringify(String(service.name).slice(0, 80))} is not valid (${SERVICE_NAME_RULE}): not placed; remove the service and create it under a valid name`;
 }
 
 function planFor(service: ServiceRecord): ServicePlan {
+  const refused = refusedService(service);
+  if (refused) return { service, constraints: null, constraintError: refused, refused: true };
   try {
-    return { service, constraints: (service.constraints ?? []).map(parseConstraint), constraintError: '' };
+    return { service, constraints: (service.constraints ?? []).map(parseConstraint), constraintError: '', refused: false };
   } catch (err) {
-    return { service, constraints: null, constraintError: err instanceof Error ? err.message : String(err) };
+    return { service, constraints: null, constraintError: err instanceof Error ? err.message : String(err), refused: false };
   }
 }
 
@@ -71,6 +88,7 @@ function mayTake(plan: ServicePlan, node: NodeRecord | undefined): node is NodeR
 
 /** The pending message, as `hush service ps` shows it. */
 function pendingReason(plan: ServicePlan, sortedNodes: readonly NodeRecord[]): string {
+  if (plan.refused) return plan.constraintError;
   if (plan.constraints === null) return `no suitable node: ${plan.constraintError}`;
   if (sortedNodes.length === 0) return 'no suitable node: no nodes have joined the cluster';
   const counts = new Map<Exclusion, number>();

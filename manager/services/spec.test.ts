@@ -57,9 +57,17 @@ test('versions start at 1; replicas 0 to 10,000; modes replicated|global', () =>
   for (const bad of ['', 'Global', 'job', 'replicated ']) assert.throws(() => validateServiceMode(bad), invalid(/invalid service mode/));
 });
 
-test('service names follow secret names', () => {
-  assert.doesNotThrow(() => validateServiceName('web-1'));
-  for (const bad of ['', '../x', 'a b', '-a', 'x'.repeat(65)]) assert.throws(() => validateServiceName(bad), invalid(/invalid service name/));
+test('service names are DNS name components, as Swarm\'s: no dot, at most 63 characters', () => {
+  for (const good of ['web-1', 'w', 'a_b', 'A9', 'x'.repeat(63), 'a--_b']) assert.doesNotThrow(() => validateServiceName(good), good);
+  for (const bad of ['', '../x', 'a b', '-a', 'a-', '_a', 'x'.repeat(64), 'web.1', 'web.', '.web', 'a.b.c', '1.2']) {
+    assert.throws(() => validateServiceName(bad), invalid(/^invalid service name .*no '\.'/), bad);
+  }
+  // One line, whatever the input (it is shown as the CLI's `Error: ...` line).
+  assert.throws(() => validateServiceName('web\n.1'), (e: Error) => !e.message.includes('\n'));
+  // A long run of name characters before a bad one is refused at once (no backtracking blow-up).
+  const started = performance.now();
+  assert.throws(() => validateServiceName('a'.repeat(60) + '!'), invalid(/invalid service name/));
+  assert.ok(performance.now() - started < 100);
 });
 
 test('constraints are parsed (bad syntax refused) and compared whatever their spacing', () => {

@@ -21,8 +21,23 @@ export const formatMode = (mode: number): string => '0' + mode.toString(8).padSt
 
 const show = (v: unknown) => quote(v);
 
+/**
+ * Service names, as Swarm's (a DNS name component): letters, digits, '-' and '_', starting and ending
+ * with a letter or digit, at most 63 characters, and no '.'. A task's directory is `service.slot` and a
+ * service's (alias, global task) is `service`: with no dot in a service name, the first always has a
+ * dot and the second never, and two services' task names cannot meet, so every path on a node's mount
+ * names exactly one task or one service. (Written without nested repetition: no backtracking blow-up.)
+ */
+export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$/;
+export const MAX_SERVICE_NAME_LENGTH = 63;
+
+export const isValidServiceName = (name: unknown): name is string =>
+  typeof name === 'string' && name.length <= MAX_SERVICE_NAME_LENGTH && SERVICE_NAME_PATTERN.test(name);
+
+export const SERVICE_NAME_RULE = `at most ${MAX_SERVICE_NAME_LENGTH} letters, digits, '-' and '_', starting and ending with a letter or digit; no '.' (a task is named <service>.<slot>)`;
+
 export function validateServiceName(name: string): void {
-  validateName(name, 'service name');
+  if (!isValidServiceName(name)) throw invalidArgument(`invalid service name ${show(name)}: ${SERVICE_NAME_RULE}`);
 }
 
 /** A target is the file's name under /run/secrets: one path component, secret-name characters. */
