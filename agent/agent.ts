@@ -15,7 +15,7 @@ import { ManagerConnection } from './connection.js';
 import { AGENT_STATUS_SOCKET, describeTasks, serveStatus } from './status.js';
 import type { NodeCredentials } from './channel.js';
 import { sdNotify } from './notify.js';
-import { nativeFs } from '../fs/native-addon.js';
+import { nativeSys } from '../common/native.js';
 
 export interface AgentOptions {
   managers: string[];
@@ -37,7 +37,7 @@ const ANCHORS_STOP_TIMEOUT_MS = 5000;
 
 export async function runAgent(opts: AgentOptions): Promise<void> {
   const log = createLogger('hush-agent');
-  nativeFs().noCoreDumps(); // this process will hold secret payloads: never a core dump of it
+  nativeSys().noCoreDumps(); // this process will hold secret payloads: never a core dump of it
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   chmodSync(opts.stateDir, 0o700);
 

@@ -7,7 +7,7 @@
 // is a no-op. A failed send is reported to the caller's logger and never stops the agent: systemd
 // then times the start out, which is the right outcome for a service manager that cannot hear us.
 import type { Logger } from 'pino';
-import { nativeFs } from '../fs/native-addon.js';
+import { nativeSys } from '../common/native.js';
 
 /** The socket systemd asked us to notify, or undefined when not run by systemd with Type=notify. */
 export function notifySocket(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -25,7 +25,7 @@ export function sdNotify(fields: Record<string, string>, log?: Logger, env: Node
   // One field per line; a value never spans lines (STATUS is free text: keep it on one).
   const message = Object.entries(fields).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`).join('\n');
   try {
-    nativeFs().sdNotify(socket, message);
+    nativeSys().sdNotify(socket, message);
     return true;
   } catch (err) {
     log?.error({ err: (err as Error).message, socket }, 'cannot notify systemd');

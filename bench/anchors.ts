@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { mountSecretsNative } from '../fs/native-engine.js';
 import { TaskAnchors } from '../fs/anchors.js';
-import { detachUnmountIfMounted } from '../fs/native-addon.js';
+import { detachUnmountIfMounted } from '../common/native.js';
 import { payload, ref, task } from '../fs/test/fixtures.js';
 import { fmtMs, onCleanup, table, type BenchModule, type BenchOptions, type BenchResult, type Figure } from './harness.js';
 

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { NodeSecrets, type NodeTask, type SecretPayload } from '../agent/secrets/node-secrets.js';
 import { makeShared, peerGroup, TaskAnchors } from './anchors.js';
 import { mountSecrets, readMountInfo, type MountedSecrets, type MountInfoEntry } from './mount.js';
-import { detachUnmountIfMountedAsync, nativeFs } from './native-addon.js';
+import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 import { run } from './test/fixtures.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -153,7 +153,7 @@ describe('makeShared', () => {
     const src = join(root, 'src');
     await fsp.mkdir(src);
     await fsp.writeFile(join(src, 'hello'), 'propagated');
-    await nativeFs().bindMount(src, join(dir, 'x'));
+    await nativeSys().bindMount(src, join(dir, 'x'));
     assert.equal(await readOrError(join(c, 'hello')), 'propagated');
     await detachUnmountIfMountedAsync(join(dir, 'x'));
     assert.equal(await readOrError(join(c, 'hello')), 'ENOENT', 'the detach propagated too');
@@ -163,8 +163,8 @@ describe('makeShared', () => {
     const root = await tempRoot();
     const priv = join(root, 'private');
     await fsp.mkdir(priv);
-    await nativeFs().bindMount(priv, priv);
-    nativeFs().setPropagation(priv, 'private');
+    await nativeSys().bindMount(priv, priv);
+    nativeSys().setPropagation(priv, 'private');
     assert.equal(peerGroup((await at(priv))[0]), undefined);
     assert.equal(await makeShared(priv), 'reshared');
     assert.ok(peerGroup((await at(priv))[0]) !== undefined);
@@ -172,7 +172,7 @@ describe('makeShared', () => {
     // `peer` is a bind of a shared mount: the same peer group as `priv`.
     const peer = join(root, 'peer');
     await fsp.mkdir(peer);
-    await nativeFs().bindMount(priv, peer);
+    await nativeSys().bindMount(priv, peer);
     const group = peerGroup((await at(priv))[0]);
     assert.equal(peerGroup((await at(peer))[0]), group);
     assert.equal(await makeShared(peer), 'reshared');

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { canonicalMountPoint, readMountInfo, type MountInfoEntry } from './mount.js';
-import { detachUnmountIfMountedAsync, nativeFs } from './native-addon.js';
+import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 
 // Per-task propagation anchors: containers survive an agent restart.
 //
@@ -80,7 +80,7 @@ export type SharedResult = 'created' | 'kept' | 'reshared';
  * The bind and the propagation changes are mount(2) calls of the addon (fs/native).
  */
 export async function makeShared(dir: string): Promise<SharedResult> {
-  const native = nativeFs();
+  const native = nativeSys();
   let result: SharedResult = 'reshared';
   let top = (await readMountInfo()).filter((m) => m.mountPoint === dir).pop();
   if (!top) {
@@ -271,7 +271,7 @@ export class TaskAnchors {
     await this.detachAt(anchor);
     await ensureDirectory(taskDir);
     await ensureDirectory(anchor);
-    await nativeFs().bindMount(join(this.mountPoint, name), anchor, true);
+    await nativeSys().bindMount(join(this.mountPoint, name), anchor, true);
     this.bound.set(name, anchor);
   }
 

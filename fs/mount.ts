@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { NodeSecrets } from '../agent/secrets/node-secrets.js';
-import { detachUnmountIfMounted, nativeFs } from './native-addon.js';
+import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
 import { createOps } from './ops.js';
 
 // Mounts the read-only FUSE view of a NodeSecrets (fs/ops.ts) with fuse-native, and unmounts it
@@ -203,7 +203,7 @@ export async function mountSecrets(mountPoint: string, secrets: NodeSecrets, log
   if (engine === 'native') return (await import('./native-engine.js')).mountSecretsNative(mountPoint, secrets, log);
   if (engine !== 'fuse-native') throw new Error(`hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${engine}'`);
   const mp = await canonicalMountPoint(mountPoint);
-  const native = nativeFs(); // fail early if the addon is not built: we could not unmount
+  const native = nativeSys(); // fail early if the addon is not built: we could not unmount
   await prepareMountPoint(mp, log);
 
   const { Fuse, binding } = loadFuseNative();

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { NodeSecrets, ViewDelta, ViewDir, ViewFile, ViewSnapshot } from '../agent/secrets/node-secrets.js';
-import { detachUnmountIfMounted, nativeFs, packageRoot } from './native-addon.js';
+import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
+import { packageRoot } from '../common/package.js';
 import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, type MountedSecrets } from './mount.js';
 
 // The native FUSE engine (opt-in: HUSH_FS_ENGINE=native, read by fs/mount.ts): the same read-only
@@ -172,7 +173,7 @@ export interface NativeEngineMount extends MountedSecrets {
  */
 export async function mountSecretsNative(mountPoint: string, secrets: NodeSecrets, log?: Logger): Promise<NativeEngineMount> {
   const mp = await canonicalMountPoint(mountPoint);
-  const native = nativeFs(); // fail early if the addon is not built: we could not unmount
+  const native = nativeSys(); // fail early if the addon is not built: we could not unmount
   const hushfs = loadAddon();
   await prepareMountPoint(mp, log);
 

@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { createLogger } from '../common/log.js';
-import { nativeFs } from '../fs/native-addon.js';
+import { nativeSys } from '../common/native.js';
 import { DEFAULT_HEARTBEAT, Manager } from './manager.js';
 import { startControlSocket, startTlsServer } from './server/servers.js';
 
@@ -20,7 +20,7 @@ export interface RunOptions {
 
 export async function runManager(opts: RunOptions): Promise<void> {
   const log = createLogger('hush-manager');
-  nativeFs().noCoreDumps(); // the data key and decrypted payloads live in this process's memory
+  nativeSys().noCoreDumps(); // the data key and decrypted payloads live in this process's memory
   const manager = await Manager.open(opts.stateDir, log, {
     heartbeat: { ...DEFAULT_HEARTBEAT, periodMs: opts.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT.periodMs },
   });

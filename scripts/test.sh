@@ -20,6 +20,10 @@ echo "== npm ci"
 npm ci --no-audit --no-fund
 echo "== build"
 npm run --silent build
+# Both native addons are part of the product: a missing one fails the run here, not as skipped tests.
+for addon in common/native/build/Release/hush_sys.node fs/native/build/Release/hush_fs_engine.node; do
+  [ -f "$addon" ] || { echo "error: $addon was not built by npm ci (see its output above)"; exit 1; }
+done
 echo "== generated protocol code is up to date"
 node scripts/gen-proto.mjs --check
 

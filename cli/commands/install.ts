@@ -3,22 +3,23 @@
 import type { Command } from 'commander';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseJoinToken } from '../../common/join-token.js';
 import { DEFAULT_AGENT_STATE_DIR, DEFAULT_ANCHORS, DEFAULT_MANAGER_STATE_DIR, DEFAULT_MOUNT } from '../../common/defaults.js';
 import { CliError } from '../client.js';
 import { parseHostPort } from '../input.js';
 import { action } from './common.js';
+import { packageRoot } from '../../common/package.js';
 
 /** The units in systemd/ of the package, installed verbatim (they run /usr/local/bin/hush). */
 export const UNITS = ['hush-manager.service', 'hush-agent.service'] as const;
 export const WRAPPER = '/usr/local/bin/hush';
 
-/** The package root: the nearest ancestor of this module holding systemd/hush-agent.service and dist/. */
-export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'systemd', 'hush-agent.service'))) return dir;
-    if (dirname(dir) === dir) throw new CliError('cannot find the hush package (systemd/hush-agent.service) above this program');
+/** The package root, as a one-line CLI error when this program is not inside one. */
+function installedRoot(): string {
+  try {
+    return packageRoot();
+  } catch (e) {
+    throw new CliError((e as Error).message.replace(/^hush: /, ''));
   }
 }
 
@@ -121,7 +122,7 @@ function readEnvFile(path: string): Record<string, string> {
 }
 
 export function installSystemd(o: InstallOptions): InstalledFile[] {
-  const root = packageRoot();
+  const root = installedRoot();
   if (!existsSync(o.cli)) throw new CliError(`${o.cli} does not exist: build hush first (npm run build)`);
   if (o.managers) for (const m of o.managers.split(',')) parseHostPort(m.trim(), '--manager address');
   if (o.token) parseJoinToken(o.token);
@@ -172,7 +173,7 @@ export function installCommands(program: Command): void {
     .option('--force', 'also overwrite existing /etc/hush/*.env files')
     .action(action(async (_cmd, opts: { prefix: string; manager?: string; token?: string; mount?: string; anchors?: string; agentStateDir?: string; node: string; force?: boolean }) => {
       if (!opts.prefix.startsWith('/')) throw new CliError('--prefix must be an absolute path');
-      const cli = join(packageRoot(), 'dist', 'cli', 'main.js');
+      const cli = join(installedRoot(), 'dist', 'cli', 'main.js');
       const files = installSystemd({
         prefix: resolve(opts.prefix), managers: opts.manager?.split(',').map((m) => m.trim()).join(','), token: opts.token?.trim(), mount: opts.mount,
         anchors: opts.anchors, agentStateDir: opts.agentStateDir, node: resolve(opts.node), cli, force: opts.force,

@@ -1,11 +1,4 @@
 {
-  "targets": [
-    {
-      "target_name": "hush_fs_native",
-      "sources": ["umount.c"],
-      "cflags": ["-Wall", "-Wextra", "-O2"]
-    }
-  ],
   "conditions": [
     ["<!(pkg-config --exists fuse && echo 1 || echo 0) == 1", {
       "targets": [
@@ -16,6 +9,8 @@
           "libraries": ["<!@(pkg-config --libs fuse)"]
         }
       ]
+    }, {
+      "targets": []
     }]
   ]
 }

@@ -1,4 +1,5 @@
-// The system calls the agent needs and Node cannot make, without exec:
+// The system calls the agent and the manager need and Node cannot make, without exec (common/native.ts
+// loads this addon as nativeSys()):
 //  - detachUnmount(path): umount2(path, MNT_DETACH), i.e. `fusermount -uz` without a child process
 //    (fuse-native's own unmount execs fusermount, and the FUSE process must never spawn children);
 //  - cloexecFuseFds(): sets FD_CLOEXEC on every descriptor of /dev/fuse this process holds

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from './package.js';
 
-// The project's own N-API addon (fs/native/umount.c), built by package.json's "install"
-// script (`node-gyp rebuild --directory fs/native`, run by `npm ci`). It makes the system calls
-// the FUSE process needs without ever spawning a child process.
+// hush's system-call addon (common/native/sys.c, whose header says what each call does), built by
+// package.json's "install" script (run by `npm ci`). It makes the system calls the agent and the
+// manager need and Node cannot make, without ever spawning a child process.
 
-export interface NativeFs {
+export interface NativeSys {
   /** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW); throws an Error whose `code` is the errno name (EINVAL: not a mount point). */
   detachUnmount(path: string): void;
   /** Sets FD_CLOEXEC on every /dev/fuse descriptor and every socket of this process that lacks it (libfuse2 leaves them inheritable); returns how many it marked. */
@@ -33,39 +33,25 @@ export interface NativeFs {
   setPropagation(path: string, kind: 'private' | 'shared' | 'slave'): void;
 }
 
-const ADDON = join('fs', 'native', 'build', 'Release', 'hush_fs_native.node');
+const ADDON = join('common', 'native', 'build', 'Release', 'hush_sys.node');
 
-/**
- * The package root: the nearest ancestor of this module holding fs/native/binding.gyp. Works from
- * the sources (fs/) and from the compiled code (dist/fs/) alike.
- */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'fs', 'native', 'binding.gyp'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('hush: package root with fs/native/binding.gyp not found');
-    dir = parent;
-  }
-}
+let loaded: NativeSys | undefined;
 
-let loaded: NativeFs | undefined;
-
-export function nativeFs(): NativeFs {
+export function nativeSys(): NativeSys {
   if (loaded) return loaded;
   const root = packageRoot();
   const file = join(root, ADDON);
   if (!existsSync(file)) {
     throw new Error(`hush: native addon ${ADDON} is not built; run \`npm ci\` (or \`npm run install\`) in ${root}`);
   }
-  loaded = createRequire(import.meta.url)(file) as NativeFs;
+  loaded = createRequire(import.meta.url)(file) as NativeSys;
   return loaded;
 }
 
 /** detachUnmount that returns false instead of throwing when nothing is mounted there (EINVAL). */
 export function detachUnmountIfMounted(path: string): boolean {
   try {
-    nativeFs().detachUnmount(path);
+    nativeSys().detachUnmount(path);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
@@ -76,7 +62,7 @@ export function detachUnmountIfMounted(path: string): boolean {
 /** detachUnmountAsync that resolves false instead of rejecting when nothing is mounted there (EINVAL). */
 export async function detachUnmountIfMountedAsync(path: string): Promise<boolean> {
   try {
-    await nativeFs().detachUnmountAsync(path);
+    await nativeSys().detachUnmountAsync(path);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EINVAL') return false;
