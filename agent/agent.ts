@@ -1,6 +1,7 @@
 // `hush agent run`: join (first start) or load the node identity, mount the
 // read-only view at the mount point, keep the per-task propagation anchors (fs/anchors.ts),
 // follow the managers, renew the certificate.
+import * as grpc from '@grpc/grpc-js';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { mkdirSync, chmodSync, rmSync } from 'node:fs';
@@ -165,7 +166,7 @@ async function joinFirstReachable(opts: AgentOptions, log: ReturnType<typeof cre
         // A refused token or CSR, or a root CA that does not match the token (an error of our own, no
         // gRPC status), will not get better by retrying; only transport failures are retried.
         const code = (err as { code?: unknown }).code;
-        if (typeof code !== 'number' || [3, 7, 16].includes(code)) throw new Error(`cannot join via ${addr}: ${details}`);
+        if (typeof code !== 'number' || [grpc.status.INVALID_ARGUMENT, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED].includes(code)) throw new Error(`cannot join via ${addr}: ${details}`);
         log.warn({ manager: addr, err: details }, 'cannot reach manager to join');
       }
     }

@@ -7,7 +7,7 @@ import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
 import { packageRoot } from '../common/package.js';
 import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, type MountedSecrets } from './mount.js';
 
-// The native FUSE engine (opt-in: HUSH_FS_ENGINE=native, read by fs/mount.ts): the same read-only
+// The native FUSE engine (the default; HUSH_FS_ENGINE=fuse-native picks the other, see fs/mount.ts): the same read-only
 // view as fs/ops.ts over fuse-native, but every FUSE request is answered on libfuse's own threads by
 // fs/native/hushfs.c from a table in C memory, so no request waits for the JS thread.
 //

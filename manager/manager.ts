@@ -6,11 +6,11 @@ import type { Logger } from '../common/log.js';
 import type { PeerIdentity } from '../common/certs.js';
 import { isAutolocked, openKeyring, rotateUnlockKey, WrongUnlockKeyError, keyringExists } from './crypto/keyring.js';
 import { Cluster } from './cluster/cluster.js';
-import { SecretService } from './secrets/service.js';
+import { SecretAdmin } from './secrets/admin.js';
 import { NodeRegistry } from './nodes/registry.js';
 import { NodeAdmin } from './nodes/admin.js';
-import { ServiceAdmin } from './services/service.js';
-import { CAService } from './ca/service.js';
+import { ServiceAdmin } from './services/admin.js';
+import { NodeCertificates } from './ca/node-certificates.js';
 import type { MembershipCheck } from './auth/authorize.js';
 import { keys } from './state/records.js';
 import { ClusterView } from './state/view.js';
@@ -32,11 +32,11 @@ export interface Unlocked {
   view: ClusterView;
   unlockKey?: Buffer;
   cluster: Cluster;
-  secrets: SecretService;
+  secrets: SecretAdmin;
   services: ServiceAdmin;
   nodes: NodeRegistry;
   nodeAdmin: NodeAdmin;
-  ca: CAService;
+  ca: NodeCertificates;
   orchestrator: OrchestratorLoop;
   dispatcher: Dispatcher;
 }
@@ -118,11 +118,11 @@ export class Manager implements MembershipCheck {
     // The dispatcher reads payloads through `secrets`, created just below (only once a node connects).
     const dispatcher: Dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat, () => orchestrator.settled());
     const services = new ServiceAdmin(this.store, view, (taskIds) => dispatcher.revokeEarly(taskIds));
-    const secrets: SecretService = new SecretService(this.store, dek, (secretId, atRevision) => services.referencing(secretId, atRevision));
+    const secrets: SecretAdmin = new SecretAdmin(this.store, dek, (secretId, atRevision) => services.referencing(secretId, atRevision));
     this.state = {
       dek, unlockKey, cluster, nodes, view, secrets, orchestrator, dispatcher, services,
       nodeAdmin: new NodeAdmin(this.store, view, nodes),
-      ca: new CAService(cluster, nodes, this.log, (identity) => this.refusal(identity)),
+      ca: new NodeCertificates(cluster, nodes, this.log, (identity) => this.refusal(identity)),
     };
     orchestrator.start();
     dispatcher.start();

@@ -1,4 +1,4 @@
-// hush's native FUSE engine (opt-in: HUSH_FS_ENGINE=native, see fs/native-engine.ts): the same
+// hush's native FUSE engine (the default engine, loaded by fs/native-engine.ts): the same
 // read-only view as fs/ops.ts, served directly on libfuse's threads from a table in C memory that
 // the JS thread updates. No FUSE request ever waits for the JS thread.
 //

@@ -3,7 +3,7 @@
 // Sends are serialized per stream and honour back-pressure; changes that arrive
 // while a send is in flight are coalesced into the next diff. A change costs what it touches:
 // the Dispatcher names the tasks it may concern, and only those are recomputed and compared.
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { setImmediate } from 'node:timers/promises';
 import type { AssignmentsMessage } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
 import type { AssignmentChange } from '../../proto/gen/hush/v1/AssignmentChange.js';
@@ -64,7 +64,7 @@ export class Session {
         try {
           added = await Promise.all(diff.secretsAdded.map((s) => this.secretUpdate(s)));
         } catch (err) {
-          if ((err as { code?: number }).code !== 5 /* NOT_FOUND */) throw err;
+          if ((err as { code?: number }).code !== grpc.status.NOT_FOUND) throw err;
           // A version vanished between computing and reading (its last reference went away):
           // recompute these tasks, once the view has had a turn to catch up.
           for (const id of ids) this.dirty.add(id);
@@ -85,7 +85,7 @@ export class Session {
       }
     } catch (err) {
       this.log.error({ nodeId: this.nodeId, err: (err as Error).message }, 'assignments stream failed');
-      this.cut(13 /* INTERNAL */, 'the manager could not compute this node\'s assignments');
+      this.cut(grpc.status.INTERNAL, 'the manager could not compute this node\'s assignments');
     } finally {
       this.flushing = false;
     }

@@ -1,13 +1,12 @@
 // Node administration: availability and labels (`hush node update`), and removal (`hush node rm`),
 // which puts the node's certificate on the deny list in the same txn.
 import type { Store } from '../store/store.js';
-import { failedPrecondition, invalidArgument, notFound, unavailable } from '../../common/errors.js';
+import { failedPrecondition, invalidArgument, notFound } from '../../common/errors.js';
 import { decode, encode, keys, type DeniedCertRecord, type NodeAvailability, type NodeRecord } from '../state/records.js';
 import type { ClusterView } from '../state/view.js';
 import { validateLabels } from '../secrets/validate.js';
 import type { NodeRegistry } from './registry.js';
-
-const MAX_CAS_RETRIES = 8;
+import { casRetry } from '../state/cas-retry.js';
 
 export interface NodeUpdate {
   /** Absent or '': unchanged. */
@@ -33,7 +32,7 @@ export class NodeAdmin {
       if (typeof k !== 'string' || !k || k.length > 128) throw invalidArgument('a label to remove needs a key');
       if (Object.hasOwn(labelAdd, k)) throw invalidArgument(`label ${JSON.stringify(k)} is both added and removed`);
     }
-    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+    return casRetry(`node ${ref} is being changed concurrently, try again`, async () => {
       const { id } = await this.registry.resolve(ref);
       const kv = await this.store.get(keys.node(id));
       if (!kv) throw notFound(`node ${id} not found`);
@@ -52,8 +51,8 @@ export class NodeAdmin {
         await this.view.waitFor(result.revision);
         return next;
       }
-    }
-    throw unavailable(`node ${ref} is being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 
   /**
@@ -61,7 +60,7 @@ export class NodeAdmin {
    * is refused unless forced. (Its open streams are cut by the dispatcher, which follows the view.)
    */
   async remove(ref: string, force: boolean): Promise<NodeRecord> {
-    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+    return casRetry(`node ${ref} is being changed concurrently, try again`, async () => {
       const { id } = await this.registry.resolve(ref);
       const kv = await this.store.get(keys.node(id));
       if (!kv) throw notFound(`node ${id} not found`);
@@ -78,8 +77,8 @@ export class NodeAdmin {
         await this.view.waitFor(result.revision);
         return node;
       }
-    }
-    throw unavailable(`node ${ref} is being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 
   /**

@@ -1,9 +1,10 @@
 // Node records: who has joined, with which role and certificate.
 import type { Store } from '../store/store.js';
 import { ID_PATTERN } from '../../common/ids.js';
-import { invalidArgument, notFound, unavailable } from '../../common/errors.js';
+import { invalidArgument, notFound } from '../../common/errors.js';
 import { decode, encode, keys, type NodeRecord } from '../state/records.js';
 import { validateRef } from '../refs.js';
+import { casRetry } from '../state/cas-retry.js';
 
 export class NodeRegistry {
   constructor(private readonly store: Store) {}
@@ -42,13 +43,13 @@ export class NodeRegistry {
 
   /** Applies a change to one node record with compare-and-swap, retrying on conflict. */
   async update(id: string, change: (n: NodeRecord) => NodeRecord): Promise<NodeRecord> {
-    for (let i = 0; i < 8; i++) {
+    return casRetry(`node ${id} is being changed concurrently, try again`, async () => {
       const kv = await this.store.get(keys.node(id));
       if (!kv) throw notFound(`node ${id} not found`);
       const next = change(decode<NodeRecord>(kv.value));
       const result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [{ type: 'put', key: kv.key, value: encode(next) }]);
       if (result.ok) return next;
-    }
-    throw unavailable(`node ${id} is being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 }

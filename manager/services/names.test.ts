@@ -17,18 +17,18 @@ import { newId } from '../../common/ids.js';
 import { seededRandom } from '../../common/testing/seeded-random.js';
 import { encode, keys, type NodeRecord, type ServiceRecord, type TaskRecord } from '../state/records.js';
 import { ClusterView } from '../state/view.js';
-import { SecretService } from '../secrets/service.js';
+import { SecretAdmin } from '../secrets/admin.js';
 import { OrchestratorLoop } from '../orchestrator/loop.js';
 import { computeAssignments, type NodeAssignments } from '../dispatcher/assignments.js';
 import { NodeSecrets } from '../../agent/secrets/node-secrets.js';
 import { describeTasks } from '../../agent/status.js';
-import { ServiceAdmin } from './service.js';
+import { ServiceAdmin } from './admin.js';
 
 let dir: string;
 let store: Store;
 let view: ClusterView;
 let services: ServiceAdmin;
-let secrets: SecretService;
+let secrets: SecretAdmin;
 let loop: OrchestratorLoop | undefined;
 let logLines: string[];
 
@@ -37,7 +37,7 @@ beforeEach(async () => {
   store = openSqliteStore(join(dir, 'manager.db'));
   view = await ClusterView.open(store, (e) => { throw e; });
   services = new ServiceAdmin(store, view);
-  secrets = new SecretService(store, randomBytes(32), (id, rev) => services.referencing(id, rev));
+  secrets = new SecretAdmin(store, randomBytes(32), (id, rev) => services.referencing(id, rev));
   logLines = [];
 });
 afterEach(async () => {

@@ -1,20 +1,20 @@
 // Secret objects: create, version, look up, remove. Payloads are sealed under the
 // DEK and bound to (secret id, version) before they reach the store.
 import type { Store, KV } from '../store/store.js';
-import { newId, ID_PATTERN } from '../../common/ids.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, unavailable } from '../../common/errors.js';
+import { newId } from '../../common/ids.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../common/errors.js';
 import { open, seal, secretVersionContext } from '../crypto/seal.js';
 import { decode, encode, keys, type SecretRecord } from '../state/records.js';
 import { validateLabels, validateName, validateSecretData } from './validate.js';
 import { validateRef } from '../refs.js';
+import { casRetry } from '../state/cas-retry.js';
+import { resolveRef } from '../state/resolve.js';
 
 /** Names of the services that reference a secret, as of at least `atRevision` (the modRev of the
  *  secret's reference guard key as remove() read it, 0 if absent): see ServiceAdmin.referencing. */
 export type ReferenceLookup = (secretId: string, atRevision: number) => Promise<string[]>;
 
-const MAX_CAS_RETRIES = 8;
-
-export class SecretService {
+export class SecretAdmin {
   constructor(
     private readonly store: Store,
     private readonly dek: Buffer,
@@ -59,7 +59,7 @@ export class SecretService {
 
   private async addVersion(ref: string, data: Buffer): Promise<SecretRecord> {
     validateSecretData(data);
-    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+    return casRetry(`secret ${ref} is being changed concurrently, try again`, async () => {
       const { kv, record } = await this.resolve(ref);
       const now = Date.now();
       const version = record.versions[record.versions.length - 1].version + 1;
@@ -72,8 +72,8 @@ export class SecretService {
         { type: 'putBlob', id: keys.secretBlob(record.id, version), data: this.sealPayload(record.id, version, data) },
       ]);
       if (result.ok) return next;
-    }
-    throw unavailable(`secret ${ref} is being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 
   async get(ref: string): Promise<SecretRecord> {
@@ -86,7 +86,7 @@ export class SecretService {
   }
 
   async remove(ref: string): Promise<SecretRecord> {
-    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+    return casRetry(`secret ${ref} is being changed concurrently, try again`, async () => {
       const { kv, record } = await this.resolve(ref);
       // A service txn that adds a reference puts the guard: comparing it makes the check below
       // and the delete one atomic step with respect to services.
@@ -103,8 +103,8 @@ export class SecretService {
         ...record.versions.map((v) => ({ type: 'deleteBlob' as const, id: keys.secretBlob(record.id, v.version) })),
       ]);
       if (result.ok) return record;
-    }
-    throw unavailable(`secret ${ref} is being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 
   /** The plaintext of one version, for delivery to a node that is entitled to it. */
@@ -120,21 +120,6 @@ export class SecretService {
 
   /** By exact id, then exact name, then unambiguous id prefix (as docker does). */
   private async resolve(ref: string): Promise<{ kv: KV; record: SecretRecord }> {
-    validateRef(ref, 'secret');
-    if (ID_PATTERN.test(ref)) {
-      const kv = await this.store.get(keys.secret(ref));
-      if (kv) return { kv, record: decode<SecretRecord>(kv.value) };
-    }
-    const byName = await this.store.get(keys.secretName(ref));
-    if (byName) {
-      const kv = await this.store.get(keys.secret(byName.value.toString()));
-      if (kv) return { kv, record: decode<SecretRecord>(kv.value) };
-    }
-    if (/^[0-9a-z]+$/.test(ref)) {
-      const { kvs } = await this.store.range(keys.secret(ref));
-      if (kvs.length === 1) return { kv: kvs[0], record: decode<SecretRecord>(kvs[0].value) };
-      if (kvs.length > 1) throw invalidArgument(`secret id prefix ${ref} is ambiguous (${kvs.length} matches)`);
-    }
-    throw notFound(`secret ${ref} not found`);
+    return resolveRef<SecretRecord>(this.store, 'secret', ref);
   }
 }

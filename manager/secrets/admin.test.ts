@@ -10,18 +10,18 @@ import type { Store } from '../store/store.js';
 import { HushError } from '../../common/errors.js';
 import { keys } from '../state/records.js';
 import { SealError } from '../crypto/seal.js';
-import { SecretService } from './service.js';
+import { SecretAdmin } from './admin.js';
 
 let dir: string;
 let store: Store;
 let dek: Buffer;
-let service: SecretService;
+let service: SecretAdmin;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hush-secrets-'));
   store = openSqliteStore(join(dir, 'manager.db'));
   dek = randomBytes(32);
-  service = new SecretService(store, dek);
+  service = new SecretAdmin(store, dek);
 });
 afterEach(async () => {
   await store.close();
@@ -101,7 +101,7 @@ test('remove deletes the record, its name and every version; the name can be reu
 });
 
 test('remove is refused while services reference the secret, naming them', async () => {
-  const guarded = new SecretService(store, dek, async () => ['web', 'api']);
+  const guarded = new SecretAdmin(store, dek, async () => ['web', 'api']);
   await guarded.create('k', Buffer.from('x'), {});
   await assert.rejects(guarded.remove('k'), (e: unknown) => code(status.FAILED_PRECONDITION)(e) && /in use by .*web, api/.test((e as Error).message));
   assert.equal((await guarded.list()).length, 1);

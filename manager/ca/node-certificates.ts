@@ -21,7 +21,7 @@ export interface IssuedNodeCertificate {
   role: NodeRoleName;
 }
 
-export class CAService {
+export class NodeCertificates {
   constructor(private readonly cluster: Cluster, private readonly nodes: NodeRegistry, private readonly log: Logger,
     /** Why a node identity is refused (removed node, revoked certificate), as for every other RPC. */
     private readonly refusal: (id: PeerIdentity) => Promise<string | undefined> = async () => undefined) {}

@@ -5,12 +5,14 @@
 //
 // References and secret removal: a txn that adds a reference to a secret also compares that
 // secret's modRev (it still exists, unchanged since it was looked up) and puts the secret's
-// reference guard key (keys.secretRefGuard). SecretService.remove compares the guard it read and
+// reference guard key (keys.secretRefGuard). SecretAdmin.remove compares the guard it read and
 // asks `referencing(secretId, guardModRev)`, which answers from a view at least that fresh. So a
 // secret can never be removed while a committed service references it, even when both race.
 import type { KV, Store } from '../store/store.js';
 import { newId, ID_PATTERN } from '../../common/ids.js';
-import { alreadyExists, invalidArgument, notFound, unavailable } from '../../common/errors.js';
+import { alreadyExists, invalidArgument, notFound } from '../../common/errors.js';
+import { casRetry } from '../state/cas-retry.js';
+import { resolveRef } from '../state/resolve.js';
 import {
   decode, encode, keys, type SecretRecord, type SecretReferenceRecord, type ServiceRecord, type TaskRecord,
 } from '../state/records.js';
@@ -23,8 +25,6 @@ import {
   MAX_SECRET_REFERENCES, referenceTo, sameConstraint, validateReferenceRequest, validateConstraints, validateReferences, validateReplicas, validateServiceMode,
   validateServiceName, type ReferenceRequest,
 } from './spec.js';
-
-const MAX_CAS_RETRIES = 8;
 
 export interface CreateServiceInput {
   name: string;
@@ -78,7 +78,7 @@ export class ServiceAdmin {
     }
     validateConstraints(input.constraints);
     validateLabels(input.labels);
-    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+    return casRetry(`service ${input.name} could not be created: its secrets are being changed concurrently, try again`, async () => {
       const { refs, found } = await this.resolveReferences(input.secrets);
       validateReferences(refs);
       const now = Date.now();
@@ -100,8 +100,8 @@ export class ServiceAdmin {
       }
       if (await this.store.get(keys.serviceName(record.name))) throw alreadyExists(`service ${record.name} already exists`);
       // A referenced secret changed (new version, removed) meanwhile: look it up again.
-    }
-    throw unavailable(`service ${input.name} could not be created: its secrets are being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 
   async update(ref: string, input: UpdateServiceInput): Promise<ServiceRecord> {
@@ -122,7 +122,7 @@ export class ServiceAdmin {
     });
     if (input.replicas !== undefined) validateReplicas(input.replicas);
 
-    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+    return casRetry(`service ${ref} is being changed concurrently, try again`, async () => {
       const { kv, record } = await this.resolve(ref);
       if (input.replicas !== undefined && record.mode === 'global') {
         throw invalidArgument(`service ${record.name} is global: replicas cannot be set (it runs one task on every eligible node)`);
@@ -166,8 +166,8 @@ export class ServiceAdmin {
         await this.view.waitFor(result.revision);
         return next;
       }
-    }
-    throw unavailable(`service ${ref} is being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 
   async get(ref: string): Promise<ServiceRecord> {
@@ -180,7 +180,7 @@ export class ServiceAdmin {
 
   /** Deletes the service, its name and all its tasks in one txn: nodes lose its secrets at once. */
   async remove(ref: string): Promise<ServiceRecord> {
-    for (let i = 0; i < MAX_CAS_RETRIES; i++) {
+    return casRetry(`service ${ref} is being changed concurrently, try again`, async () => {
       const { kv, record } = await this.resolve(ref);
       await this.view.waitFor(kv.modRev);
       const tasks = this.view.tasksOfService(record.id);
@@ -197,8 +197,8 @@ export class ServiceAdmin {
         undo();
       }
       if (result.ok) return record;
-    }
-    throw unavailable(`service ${ref} is being changed concurrently, try again`);
+      return undefined; // lost a race: read again
+    });
   }
 
   /** Tasks, by service then slot (global: node), optionally of one service and/or on one node. */
@@ -227,22 +227,7 @@ export class ServiceAdmin {
 
   /** By exact id, then exact name, then unambiguous id prefix (as docker does); from the store. */
   async resolve(ref: string): Promise<{ kv: KV; record: ServiceRecord }> {
-    validateRef(ref, 'service');
-    if (ID_PATTERN.test(ref)) {
-      const kv = await this.store.get(keys.service(ref));
-      if (kv) return { kv, record: decode<ServiceRecord>(kv.value) };
-    }
-    const byName = await this.store.get(keys.serviceName(ref));
-    if (byName) {
-      const kv = await this.store.get(keys.service(byName.value.toString()));
-      if (kv) return { kv, record: decode<ServiceRecord>(kv.value) };
-    }
-    if (/^[0-9a-z]+$/.test(ref)) {
-      const { kvs } = await this.store.range(keys.service(ref));
-      if (kvs.length === 1) return { kv: kvs[0], record: decode<ServiceRecord>(kvs[0].value) };
-      if (kvs.length > 1) throw invalidArgument(`service id prefix ${ref} is ambiguous (${kvs.length} matches)`);
-    }
-    throw notFound(`service ${ref} not found`);
+    return resolveRef<ServiceRecord>(this.store, 'service', ref);
   }
 
   /** Looks up each referenced secret (by exact name or id) and builds the stored references. */

@@ -11,16 +11,16 @@ import { HushError } from '../../common/errors.js';
 import { newId } from '../../common/ids.js';
 import { encode, keys, type NodeRecord, type TaskRecord } from '../state/records.js';
 import { ClusterView } from '../state/view.js';
-import { SecretService } from '../secrets/service.js';
+import { SecretAdmin } from '../secrets/admin.js';
 import { NodeRegistry } from '../nodes/registry.js';
 import { NodeAdmin } from '../nodes/admin.js';
-import { ServiceAdmin } from './service.js';
+import { ServiceAdmin } from './admin.js';
 
 let dir: string;
 let store: Store;
 let view: ClusterView;
 let services: ServiceAdmin;
-let secrets: SecretService;
+let secrets: SecretAdmin;
 let nodeAdmin: NodeAdmin;
 
 beforeEach(async () => {
@@ -28,7 +28,7 @@ beforeEach(async () => {
   store = openSqliteStore(join(dir, 'manager.db'));
   view = await ClusterView.open(store, (e) => { throw e; });
   services = new ServiceAdmin(store, view);
-  secrets = new SecretService(store, randomBytes(32), (id, rev) => services.referencing(id, rev));
+  secrets = new SecretAdmin(store, randomBytes(32), (id, rev) => services.referencing(id, rev));
   nodeAdmin = new NodeAdmin(store, view, new NodeRegistry(store));
 });
 afterEach(async () => {
