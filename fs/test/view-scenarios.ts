@@ -212,7 +212,7 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       assert.equal(dir.mtimeMs, T1);
       const root = await fsp.stat(mp);
       assert.ok(root.isDirectory());
-      assert.equal(root.mode & 0o7777, 0o755);
+      assert.equal(root.mode & 0o7777, 0o711);
       assert.equal(root.uid, 0);
       assert.equal(root.gid, 0);
     });
@@ -234,6 +234,20 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       assert.notEqual(ls.code, 0, 'nobody may not list the directory');
       // root reads everything
       assert.equal(await fsp.readFile(join(mp, 'perm.1', 'rootonly'), 'utf8'), 'root-only-data');
+    });
+
+    it('lets only root list the root: another uid gets EACCES there, yet reaches its own file by its known path', async () => {
+      const ls = await asNobody('ls', mp);
+      assert.notEqual(ls.code, 0, `nobody listed the root: ${ls.stdout}`);
+      assert.match(ls.stderr, /Permission denied/);
+      assert.equal(ls.stdout, '', 'no task or service name leaks to another uid');
+      const st = await asNobody('stat', join(mp, 'own.1', 'mine'));
+      assert.equal(st.code, 0, st.stderr);
+      const mine = await asNobody('cat', join(mp, 'own.1', 'mine'));
+      assert.equal(mine.code, 0, mine.stderr);
+      assert.equal(mine.stdout, 'world-readable');
+      // root still lists everything.
+      assert.deepEqual((await fsp.readdir(mp)).sort(), ['api.1', 'api.2', 'own', 'own.1', 'perm', 'perm.1', 'web', 'web.1']);
     });
 
     it('refuses every write with EROFS', async () => {
