@@ -11,6 +11,7 @@ import type { NodeSecrets } from './secrets/node-secrets.js';
 import { CHANNEL_OPTIONS, nodeCredentials, type NodeCredentials } from './channel.js';
 import { applyAssignments } from './assignments.js';
 import { PartBuffer } from './parts.js';
+import { reconnectDelayMs } from './backoff.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
 
@@ -34,9 +35,6 @@ export interface ConnectionOptions {
   /** The first COMPLETE has been applied (readiness). */
   onFirstComplete?: () => void;
 }
-
-const MIN_BACKOFF_MS = 200;
-const MAX_BACKOFF_MS = 15_000;
 
 export class ManagerConnection {
   readonly status: ConnectionStatus = { state: 'connecting', since: Date.now(), completes: 0 };
@@ -149,11 +147,10 @@ export class ManagerConnection {
     this.failures++;
     this.status.lastError = why;
     this.setState('disconnected', addr);
-    const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(this.failures - 1, 10));
-    const jittered = delay * (0.5 + Math.random() * 0.5);
-    this.opts.log.warn({ manager: addr, err: why, retryInMs: Math.round(jittered), servingTasks: this.opts.secrets.taskList().length },
+    const delay = reconnectDelayMs(this.failures);
+    this.opts.log.warn({ manager: addr, err: why, retryInMs: delay, servingTasks: this.opts.secrets.taskList().length },
       'lost the manager: still serving the secrets held in memory');
-    this.retryTimer = setTimeout(() => this.connect(), jittered);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
   private setState(state: ConnectionState, manager: string): void {

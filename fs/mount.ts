@@ -16,7 +16,8 @@ import { createOps } from './ops.js';
 //  - no blocking of the event loop: everything here is async, except the one-off mount call inside
 //    fuse-native and umount2(MNT_DETACH), which does not wait for the file system;
 //  - revocation: direct_io and zero entry/attr/negative timeouts, so every lookup and read reaches
-//    NodeSecrets.
+//    NodeSecrets. direct_io also makes MAP_SHARED fail with ENODEV (libfuse2 cannot negotiate
+//    FUSE_DIRECT_IO_ALLOW_MMAP; README, "Memory maps"; tested in fs/test/view-scenarios.ts).
 
 /** The mount options hush asks for, as they end up in the `-o` string. */
 export const MOUNT_OPTIONS = [

@@ -4,7 +4,7 @@ import type { NodeSecrets } from '../agent/secrets/node-secrets.js';
 
 // The fuse-native operations: a read-only view over NodeSecrets.
 //
-//   /                       root:root 0755
+//   /                       root:root 0711 (ROOT_MODE)
 //   /<task name>/           uid/gid of the task's first reference, mode from NodeSecrets (dirMode)
 //   /<task name>/<target>   the reference's uid, gid, mode; size = payload length; mtime = version time
 //   /<service>/<target>     the same files, when the node has exactly one task of that service
@@ -33,6 +33,12 @@ const O_WRITE_EFFECT = fsConstants.O_TRUNC | fsConstants.O_APPEND | fsConstants.
 const ST_RDONLY = 1;
 const ST_NOSUID = 2;
 const BLOCK = 4096;
+/**
+ * The root's mode: only root may list it (every task and service name on the node); any uid may
+ * traverse it to a task directory whose name it knows, whose own mode then decides. The native
+ * engine uses the same (ROOT_MODE in fs/native/hushfs.c).
+ */
+export const ROOT_MODE = 0o711;
 
 /** The stat fields fuse-native reads (getStatArray); times in milliseconds. */
 export interface FuseStat {
@@ -106,7 +112,7 @@ export interface OpsOptions {
  */
 export function createOps(secrets: NodeSecrets, options: OpsOptions): FuseOps {
   const t = options.rootTimeMs;
-  const rootStat: FuseStat = { mode: S_IFDIR | 0o755, uid: 0, gid: 0, size: 0, nlink: 2, blksize: BLOCK, blocks: 0, atime: t, mtime: t, ctime: t };
+  const rootStat: FuseStat = { mode: S_IFDIR | ROOT_MODE, uid: 0, gid: 0, size: 0, nlink: 2, blksize: BLOCK, blocks: 0, atime: t, mtime: t, ctime: t };
   const failed = (op: string, err: unknown, cb: Done) => {
     try {
       options.onError?.(op, err);

@@ -49,6 +49,9 @@
 #include <unistd.h>
 
 #define BLOCK 4096
+// The root: listable by root only; any uid may traverse it to a task directory whose name it knows
+// (whose own mode then decides). The same as fs/ops.ts's ROOT_MODE.
+#define ROOT_MODE 0711
 
 /* ---- a small string-keyed hash map (chained) ---- */
 
@@ -356,7 +359,7 @@ static int hush_getattr(const char *path, struct stat *st) {
     fill_stat(e, en, st);
     res = 0;
   } else if (strcmp(path, "/") == 0) {
-    entry_t root = { .kind = K_ROOT, .mode = 0755 };
+    entry_t root = { .kind = K_ROOT, .mode = ROOT_MODE };
     fill_stat(e, &root, st);
     res = 0;
   }
@@ -892,7 +895,7 @@ static napi_value js_set_tree(napi_env env, napi_callback_info info) {
   entry_t *root = calloc(1, sizeof *root);
   if (!root) { bad = "out of memory"; goto fail; }
   root->kind = K_ROOT;
-  root->mode = 0755;
+  root->mode = ROOT_MODE;
   root->mtime = e->root_time;
   if ((bad = read_root(env, argv[1], root)) != NULL) { entry_free(root); goto fail; }
   if (map_put(&t->paths, "/", root) != 0) { entry_free(root); bad = "out of memory"; goto fail; }

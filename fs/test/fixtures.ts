@@ -87,7 +87,7 @@ export function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<Ru
   });
 }
 
-/** A child process whose stdout is read line by line. */
+/** A child process (node, unless `command` says otherwise) whose stdout is read line by line. */
 export class Child {
   readonly proc: ChildProcessWithoutNullStreams;
   private lines: string[] = [];
@@ -95,8 +95,8 @@ export class Child {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr = '';
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = process.env) {
-    this.proc = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  constructor(args: string[], env: NodeJS.ProcessEnv = process.env, command = process.execPath) {
+    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.proc.stderr.on('data', (d) => (this.stderr += d));
     createInterface({ input: this.proc.stdout }).on('line', (line) => {
       const w = this.waiters.shift();

@@ -17,6 +17,7 @@ import { NodeSecrets, type ViewSnapshot } from '../../agent/secrets/node-secrets
 import { mountInfoAt, type MountedSecrets } from '../mount.js';
 import { T1, Child, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './fixtures.js';
 import { RandomChanges } from './random-changes.js';
+import { MAPPER } from './mapper.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const READER = join(HERE, 'reader.js');
@@ -212,7 +213,7 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       assert.equal(dir.mtimeMs, T1);
       const root = await fsp.stat(mp);
       assert.ok(root.isDirectory());
-      assert.equal(root.mode & 0o7777, 0o755);
+      assert.equal(root.mode & 0o7777, 0o711);
       assert.equal(root.uid, 0);
       assert.equal(root.gid, 0);
     });
@@ -234,6 +235,20 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       assert.notEqual(ls.code, 0, 'nobody may not list the directory');
       // root reads everything
       assert.equal(await fsp.readFile(join(mp, 'perm.1', 'rootonly'), 'utf8'), 'root-only-data');
+    });
+
+    it('lets only root list the root: another uid gets EACCES there, yet reaches its own file by its known path', async () => {
+      const ls = await asNobody('ls', mp);
+      assert.notEqual(ls.code, 0, `nobody listed the root: ${ls.stdout}`);
+      assert.match(ls.stderr, /Permission denied/);
+      assert.equal(ls.stdout, '', 'no task or service name leaks to another uid');
+      const st = await asNobody('stat', join(mp, 'own.1', 'mine'));
+      assert.equal(st.code, 0, st.stderr);
+      const mine = await asNobody('cat', join(mp, 'own.1', 'mine'));
+      assert.equal(mine.code, 0, mine.stderr);
+      assert.equal(mine.stdout, 'world-readable');
+      // root still lists everything.
+      assert.deepEqual((await fsp.readdir(mp)).sort(), ['api.1', 'api.2', 'own', 'own.1', 'perm', 'perm.1', 'web', 'web.1']);
     });
 
     it('refuses every write with EROFS', async () => {
@@ -260,6 +275,30 @@ export function viewScenarios<M extends MountedSecrets>(engine: FsEngine<M>): vo
       const setfattr = await run('setfattr', ['-n', 'user.x', '-v', '1', file]).catch(() => undefined);
       if (setfattr) assert.match(setfattr.stderr, /Read-only file system/);
       assert.equal(await fsp.readFile(file, 'utf8'), 'db-password-v1', 'unchanged');
+    });
+
+    // The documented mmap behaviour (README, the mount). If an engine ever lets MAP_SHARED through
+    // (FUSE_DIRECT_IO_ALLOW_MMAP), this fails: review revocation before changing the expectation.
+    it('mmap: MAP_SHARED fails with ENODEV (direct_io), MAP_PRIVATE reads the bytes, a revoked file cannot be faulted in', async () => {
+      secrets.apply([task('t8', 'mapped.1', 'mapped', [ref('s2', 1, 'f', { mode: 0o444 })])], [], []);
+      const mapper = new Child(['-c', MAPPER, join(mp, 'mapped.1', 'f')], process.env, 'python3');
+      try {
+        assert.deepEqual(await mapper.json(), { step: 'read', text: 'api-key' }, 'read() works');
+        assert.deepEqual(await mapper.json(), { step: 'shared', error: 'ENODEV' }, 'a shared mapping is refused');
+        assert.deepEqual(await mapper.json(), { step: 'private', text: 'api-key' }, 'a private mapping reads the file');
+        assert.deepEqual(await mapper.json(), { step: 'mapped' });
+
+        secrets.apply([], ['t8'], []);
+        mapper.send('read');
+        assertRevoked(await mapper.json(), 'read() on the revoked descriptor');
+        // The mapping made before the revocation gets no page of it: the fault's read is refused too.
+        mapper.send('touch');
+        const exit = await Promise.race([mapper.exited, new Promise<never>((_, fail) => setTimeout(() => fail(new Error('the mapper is still alive')), 10_000))]);
+        assert.deepEqual(exit, { code: null, signal: 'SIGBUS' }, `stderr: ${mapper.stderr}`);
+      } finally {
+        mapper.kill();
+        if (secrets.taskList().some((t) => t.id === 't8')) secrets.apply([], ['t8'], []);
+      }
     });
 
     it('answers ENOENT for unknown paths, and shows a new task at once (no negative caching)', async () => {
