@@ -37,7 +37,7 @@ function loudSkip(t: { skip: (msg: string) => void; diagnostic: (msg: string) =>
 test('systemd units under a real systemd (nspawn): readiness, a legacy unit reads its secret, service rm revokes it', { timeout: 600_000 }, async (t) => {
   const unsuitable = hostUnsuitable();
   if (unsuitable) return loudSkip(t, unsuitable);
-  if (!existsSync(join(REPO_ROOT, 'fs', 'native', 'build', 'Release', 'hush_fs_native.node'))) {
+  if (!existsSync(join(REPO_ROOT, 'common', 'native', 'build', 'Release', 'hush_sys.node'))) {
     assert.fail('the native addon is not built (npm ci): the agent cannot run');
   }
   const started = Date.now();
