@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRootCA, CertificateAuthority } from '../manager/ca/ca.js';
 import { createCsr, generateNodeKey } from '../common/certs.js';
-import { loadIdentity, renewalTime, saveIdentity, validity } from './identity.js';
+import { loadIdentity, renewalTime, saveIdentity, validity } from '../agent/identity.js';
 
 test('renewal happens at a random point between 50% and 80% of the validity', () => {
   const v = { notBefore: 1_000_000, notAfter: 1_000_000 + 90 * 86_400_000 };

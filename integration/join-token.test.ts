@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { HushError } from './errors.js';
+import { HushError } from '../common/errors.js';
 import { createRootCA } from '../manager/ca/ca.js';
-import { caDigest, newJoinToken, parseJoinToken, tokenMatches } from './join-token.js';
+import { caDigest, newJoinToken, parseJoinToken, tokenMatches } from '../common/join-token.js';
 
 const rootDer = new X509Certificate(createRootCA('cluster1').certPem).raw;
 const otherDer = new X509Certificate(createRootCA('cluster1').certPem).raw;
