@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { NodeSecrets } from '../agent/secrets/node-secrets.js';
+import type { TaskSource } from './view.js';
 import { canonicalMountPoint, readMountInfo, type MountInfoEntry } from './mount.js';
 import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 
@@ -136,7 +136,7 @@ export class TaskAnchors {
   constructor(
     dir: string,
     private mountPoint: string,
-    private readonly secrets: NodeSecrets,
+    private readonly secrets: TaskSource,
     private readonly log?: Logger,
   ) {
     if (!dir.startsWith('/')) throw new Error(`hush: the anchor directory must be an absolute path (got ${JSON.stringify(dir)})`);

@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { NodeSecrets } from '../agent/secrets/node-secrets.js';
+import type { ServedState } from './view.js';
 import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
 import { createOps } from './ops.js';
 
@@ -197,7 +197,7 @@ export async function prepareMountPoint(mountPoint: string, log?: Logger): Promi
  * Mounts `secrets` read-only at `mountPoint` (see fs/ops.ts for the layout). Resolves once the kernel
  * has initialised the connection, i.e. the files can be read.
  */
-export async function mountSecrets(mountPoint: string, secrets: NodeSecrets, log?: Logger): Promise<MountedSecrets> {
+export async function mountSecrets(mountPoint: string, secrets: ServedState, log?: Logger): Promise<MountedSecrets> {
   // The native engine (default) serves the same view on libfuse's threads (fs/native-engine.ts):
   // no hop to the JS thread per FUSE request. HUSH_FS_ENGINE=fuse-native selects the JS one.
   const engine = process.env.HUSH_FS_ENGINE || 'native';

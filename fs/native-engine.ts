@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { NodeSecrets, ViewDelta, ViewDir, ViewFile, ViewSnapshot } from '../agent/secrets/node-secrets.js';
+import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from './view.js';
 import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
 import { packageRoot } from '../common/package.js';
 import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, type MountedSecrets } from './mount.js';
@@ -92,7 +92,7 @@ class Mirror {
   /** The C table equals the view: the next change can be sent as a delta. */
   private inStep = false;
 
-  constructor(private readonly hushfs: HushFsAddon, private readonly engine: Engine, private readonly secrets: NodeSecrets) {}
+  constructor(private readonly hushfs: HushFsAddon, private readonly engine: Engine, private readonly secrets: ViewSource) {}
 
   /** Sends the whole view (the first time, and after a failure). */
   syncAll(): void {
@@ -171,7 +171,7 @@ export interface NativeEngineMount extends MountedSecrets {
  * mountSecrets (fs/mount.ts) with the native engine: same mount point handling, same options, same
  * view; resolves once the kernel has initialised the connection.
  */
-export async function mountSecretsNative(mountPoint: string, secrets: NodeSecrets, log?: Logger): Promise<NativeEngineMount> {
+export async function mountSecretsNative(mountPoint: string, secrets: ViewSource, log?: Logger): Promise<NativeEngineMount> {
   const mp = await canonicalMountPoint(mountPoint);
   const native = nativeSys(); // fail early if the addon is not built: we could not unmount
   const hushfs = loadAddon();

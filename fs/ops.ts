@@ -1,6 +1,6 @@
 import { constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { NodeSecrets } from '../agent/secrets/node-secrets.js';
+import type { ServedState } from './view.js';
 
 // The fuse-native operations: a read-only view over NodeSecrets.
 //
@@ -110,7 +110,7 @@ export interface OpsOptions {
  * thread: ENOSYS makes the kernel stop asking (flush, getxattr) or fall back (fgetattr → getattr), and
  * with `default_permissions` the kernel checks modes itself.
  */
-export function createOps(secrets: NodeSecrets, options: OpsOptions): FuseOps {
+export function createOps(secrets: ServedState, options: OpsOptions): FuseOps {
   const t = options.rootTimeMs;
   const rootStat: FuseStat = { mode: S_IFDIR | ROOT_MODE, uid: 0, gid: 0, size: 0, nlink: 2, blksize: BLOCK, blocks: 0, atime: t, mtime: t, ctime: t };
   const failed = (op: string, err: unknown, cb: Done) => {

@@ -10,22 +10,8 @@
 //    last handle is released;
 //  - payload buffers are overwritten with zeros when dropped.
 
-export interface SecretFileRef {
-  secretId: string;
-  secretName: string;
-  version: number;
-  target: string;
-  uid: number;
-  gid: number;
-  mode: number;
-}
-
-export interface NodeTask {
-  id: string;
-  name: string;
-  serviceName: string;
-  files: SecretFileRef[];
-}
+import { bindingKey, dirMode, type HandleSource, type Lookup, type NodeTask, type SecretFileRef, type TaskSource, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot, type ViewSource } from '../../fs/view.js';
+export { bindingKey, type Lookup, type NodeTask, type SecretFileRef, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot } from '../../fs/view.js';
 
 export interface SecretPayload {
   id: string;
@@ -59,11 +45,6 @@ interface Handle {
   revoked: boolean;
 }
 
-export type Lookup =
-  | { kind: 'root'; names: string[] }
-  | { kind: 'dir'; task: NodeTask; uid: number; gid: number; mode: number; mtimeMs: number }
-  | { kind: 'file'; task: NodeTask; ref: SecretFileRef; size: number; mtimeMs: number };
-
 /**
  * A root name that more than one service claims (a task name equal to another service's task name or
  * to another service's alias: an older manager allowed dots in service names, so `web.1` could be task 1
@@ -74,74 +55,6 @@ export interface NameConflict {
   /** The services claiming it, sorted. */
   services: string[];
 }
-
-/** A served directory of the view (a task under its name or its service alias). */
-export interface ViewDir {
-  path: string;
-  uid: number;
-  gid: number;
-  /** Permission bits (dirMode). */
-  mode: number;
-  mtimeMs: number;
-  /** What readdir lists after "." and "..", in order. */
-  names: string[];
-}
-
-/** A served file of the view. */
-export interface ViewFile {
-  path: string;
-  uid: number;
-  gid: number;
-  /** Permission bits. */
-  mode: number;
-  mtimeMs: number;
-  /** The reference a handle opened through this path stays bound to (see bindingKey). */
-  binding: string;
-  /** The version it serves: `${secretId}@${version}`, a key of ViewSnapshot.versions. */
-  version: string;
-}
-
-/**
- * The whole view at one moment, for a server that keeps its own copy (the native FUSE engine): the
- * same answers as lookup() gives for every path, plus which handle bindings are alive.
- */
-export interface ViewSnapshot {
-  rootNames: string[];
-  /** The order key of each of rootNames (increasing): a ViewDelta places root entries by these keys. */
-  rootKeys: number[];
-  dirs: ViewDir[];
-  files: ViewFile[];
-  /** Every live binding (a reference of a current task incarnation), shown or not. */
-  bindings: string[];
-  /** The versions in memory (not the retired ones kept only by this object's own handles). */
-  versions: Map<string, Buffer>;
-}
-
-/**
- * What one apply()/replaceAll() changed in the view, for a server that keeps its own copy: the copy of
- * the view before, with these entries removed and the rows() of changedDirs put in, is view().
- */
-export interface ViewDelta {
-  /** Root entries gone, by order key (see ViewSnapshot.rootKeys); an entry that moved is in both lists. */
-  readonly rootRemoved: readonly number[];
-  /** Root entries new (or moved): [order key, name]. */
-  readonly rootAdded: ReadonlyArray<readonly [key: number, name: string]>;
-  /** Root names served now whose directory (attributes, listing or files) may differ: see rows(). */
-  readonly changedDirs: readonly string[];
-  /** Root names no longer served. */
-  readonly removedDirs: readonly string[];
-  /** Bindings alive before and not any more: every handle opened through one fails its next read. */
-  readonly revokedBindings: readonly string[];
-  /** Versions added or replaced (key → its bytes), or no longer held (key → null). */
-  readonly versions: ReadonlyMap<string, Buffer | null>;
-}
-
-/**
- * A handle stays readable while its task (the same incarnation) still has a reference with its target
- * to its secret id (revokeStaleHandles): that triple, as one key.
- */
-export const bindingKey = (taskId: string, incarnation: number, target: string, secretId: string) =>
-  JSON.stringify([taskId, incarnation, target, secretId]);
 
 const versionKey = (id: string, version: number) => `${id}@${version}`;
 const MAX_HANDLE = 0x7fffffff;
@@ -217,7 +130,7 @@ class Changes {
   }
 }
 
-export class NodeSecrets {
+export class NodeSecrets implements ViewSource, HandleSource, TaskSource {
   private tasks = new Map<string, NodeTask>();
   /** Bumped each time a task id is (re)added, so a handle from an earlier life of a task id stays revoked. */
   private incarnations = new Map<string, number>();
@@ -646,19 +559,3 @@ function sameRef(a: SecretFileRef, b: SecretFileRef): boolean {
     && a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
 }
 
-/**
- * The task directory (owned by uid:gid, those of its first reference): 0500; group r-x when a reference
- * grants group read; others r-x when one grants others read. Whoever a file lets read must also be able
- * to reach it: a reference owned by another uid adds search (x, not list) for group and others, and a
- * group-readable one of another gid adds search for others.
- */
-function dirMode(task: NodeTask, uid: number, gid: number): number {
-  let mode = 0o500;
-  for (const f of task.files) {
-    if (f.mode & 0o040) mode |= 0o050;
-    if (f.mode & 0o004) mode |= 0o005;
-    if (f.uid !== uid && f.mode & 0o400) mode |= 0o011;
-    if (f.gid !== gid && f.mode & 0o040) mode |= 0o001;
-  }
-  return mode;
-}
