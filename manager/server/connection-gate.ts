@@ -22,8 +22,15 @@ export interface ConnectionLimits {
 /** `dropped`: closed by the gate, counted nowhere any more. */
 export type Stage = 'pending' | 'anonymous' | 'node' | 'dropped';
 
+/**
+ * `*-per-address`: the newcomer is refused (its address holds its share); `*-evicted`: the total was
+ * reached, so the OLDEST connection of that kind was closed for the newcomer (a real client finishes
+ * its handshake, or its join, in milliseconds; a flooder's silent connections are the old ones);
+ * `*-total`: reached with nothing to evict.
+ */
 export type DropReason =
-  | 'pending-total' | 'pending-per-address' | 'anonymous-total' | 'anonymous-per-address'
+  | 'pending-total' | 'pending-per-address' | 'pending-evicted'
+  | 'anonymous-total' | 'anonymous-per-address' | 'anonymous-evicted'
   | 'handshake-timeout' | 'anonymous-max-age';
 
 /** The addresses counted in one report; more are summed as `otherAddresses`. */
@@ -51,14 +58,21 @@ class Counter {
   total = 0;
   private readonly perAddress = new Map<string, number>();
 
-  /** Counts one more for `key`, or says which cap it would exceed. */
-  add(key: string, maxTotal: number, maxPerAddress: number): 'total' | 'per-address' | undefined {
-    if (this.total >= maxTotal) return 'total';
+  /**
+   * Counts one more for `key`, or says which cap it would exceed: its address's share first, then the
+   * total, which `evictOldest` may make room in (by closing one, counted off with remove()).
+   */
+  add(key: string, maxTotal: number, maxPerAddress: number, evictOldest: () => boolean): 'total' | 'per-address' | 'evicted' | undefined {
     const n = this.perAddress.get(key) ?? 0;
     if (n >= maxPerAddress) return 'per-address';
-    this.perAddress.set(key, n + 1);
+    let evicted = false;
+    if (this.total >= maxTotal) {
+      if (!evictOldest() || this.total >= maxTotal) return 'total';
+      evicted = true;
+    }
+    this.perAddress.set(key, (this.perAddress.get(key) ?? 0) + 1);
     this.total++;
-    return undefined;
+    return evicted ? 'evicted' : undefined;
   }
 
   remove(key: string): void {
@@ -94,23 +108,34 @@ export class ConnectionGate {
 
   constructor(readonly limits: ConnectionLimits) {}
 
-  /** A connection was accepted: counted as pending, or the reason to drop it now. */
-  admit(key: string): DropReason | undefined {
-    const over = this.pending.add(key, this.limits.maxPending, this.limits.maxPendingPerAddress);
-    if (!over) return undefined;
-    return this.drop(over === 'total' ? 'pending-total' : 'pending-per-address', key);
+  /**
+   * A connection was accepted: counted as pending, or the reason to drop it now. At the total,
+   * `evictOldest` closes the oldest pending connection (it calls evicted()) to make room.
+   */
+  admit(key: string, evictOldest: () => boolean): DropReason | undefined {
+    const r = this.pending.add(key, this.limits.maxPending, this.limits.maxPendingPerAddress, evictOldest);
+    if (r === 'per-address') return this.drop('pending-per-address', key);
+    if (r === 'total') return this.drop('pending-total', key);
+    return undefined;
   }
 
   /** The TLS handshake of a pending connection finished: it is a node's, or anonymous (or dropped). */
-  secured(key: string, certified: boolean): { stage: Stage; drop?: DropReason } {
+  secured(key: string, certified: boolean, evictOldest: () => boolean): { stage: Stage; drop?: DropReason } {
     this.pending.remove(key);
     if (certified) {
       this.nodes++;
       return { stage: 'node' };
     }
-    const over = this.anonymous.add(key, this.limits.maxAnonymous, this.limits.maxAnonymousPerAddress);
-    if (!over) return { stage: 'anonymous' };
-    return { stage: 'dropped', drop: this.drop(over === 'total' ? 'anonymous-total' : 'anonymous-per-address', key) };
+    const r = this.anonymous.add(key, this.limits.maxAnonymous, this.limits.maxAnonymousPerAddress, evictOldest);
+    if (r === 'per-address') return { stage: 'dropped', drop: this.drop('anonymous-per-address', key) };
+    if (r === 'total') return { stage: 'dropped', drop: this.drop('anonymous-total', key) };
+    return { stage: 'anonymous' };
+  }
+
+  /** A connection of `stage` was closed to make room for a newcomer. */
+  evicted(key: string, stage: 'pending' | 'anonymous'): void {
+    this.closed(key, stage);
+    this.drop(stage === 'pending' ? 'pending-evicted' : 'anonymous-evicted', key);
   }
 
   /** A connection counted under `stage` closed (dropped or not). */

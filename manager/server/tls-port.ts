@@ -18,6 +18,7 @@ import { addressKey, ConnectionGate, type ConnectionLimits, type Stage } from '.
 const DROP_REPORT_MS = 10_000;
 
 interface Connection {
+  id: string;
   key: string;
   stage: Stage;
   socket: Socket;
@@ -43,6 +44,8 @@ export class TlsPort {
   private readonly listeners: NetServer[] = [];
   /** Accepted and not yet closed, by 4-tuple. */
   private readonly live = new Map<string, Connection>();
+  /** Pending and anonymous connections, oldest first (Map keeps insertion order): the ones to evict. */
+  private readonly oldest = { pending: new Map<string, Connection>(), anonymous: new Map<string, Connection>() };
   private readonly injector: ReturnType<grpc.Server['createConnectionInjector']>;
   private readonly reportTimer: NodeJS.Timeout;
 
@@ -101,15 +104,18 @@ export class TlsPort {
   private onAccept(raw: Socket): void {
     raw.on('error', ignore); // a reset by the peer; nothing to do but close
     const key = addressKey(raw.remoteAddress);
-    if (this.gate.admit(key)) {
+    if (this.gate.admit(key, () => this.evictOldest('pending'))) {
       raw.resetAndDestroy(); // RST: the descriptor is free now, no TIME_WAIT or FIN handshake to wait on
       return;
     }
     const id = tuple(raw);
-    const conn: Connection = { key, stage: 'pending', socket: raw };
+    const conn: Connection = { id, key, stage: 'pending', socket: raw };
     this.live.set(id, conn);
+    this.oldest.pending.set(id, conn);
     raw.once('close', () => {
       this.live.delete(id);
+      this.oldest.pending.delete(id);
+      this.oldest.anonymous.delete(id);
       clearTimeout(conn.maxAge);
       this.gate.closed(key, conn.stage);
     });
@@ -125,7 +131,8 @@ export class TlsPort {
       return;
     }
     // authorized: a client certificate was presented and verified against the cluster CA.
-    const { stage, drop } = this.gate.secured(conn.key, s.authorized);
+    this.oldest.pending.delete(conn.id);
+    const { stage, drop } = this.gate.secured(conn.key, s.authorized, () => this.evictOldest('anonymous'));
     conn.stage = stage;
     conn.socket = s;
     if (drop) {
@@ -133,6 +140,7 @@ export class TlsPort {
       return;
     }
     if (stage === 'anonymous') {
+      this.oldest.anonymous.set(conn.id, conn);
       conn.maxAge = setTimeout(() => {
         this.gate.drop('anonymous-max-age', conn.key);
         s.destroy();
@@ -140,6 +148,19 @@ export class TlsPort {
       conn.maxAge.unref();
     }
     this.injector.injectConnection(s);
+  }
+
+  /** Closes the oldest connection of `stage` to make room for a newcomer; false if there is none. */
+  private evictOldest(stage: 'pending' | 'anonymous'): boolean {
+    const first = this.oldest[stage].values().next();
+    if (first.done) return false;
+    const victim = first.value;
+    this.oldest[stage].delete(victim.id);
+    this.gate.evicted(victim.key, stage);
+    victim.stage = 'dropped'; // counted off now: its 'close' event must not count it again
+    if (stage === 'pending') victim.socket.resetAndDestroy();
+    else victim.socket.destroy();
+    return true;
   }
 
   private report(): void {
