@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distinctive, hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './helpers/manager.js';
+import { distinctive, freePort, hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './helpers/manager.js';
 import { catFile, cleanUpAgents, startAgent, waitUntil, type RunningAgent } from './helpers/agent.js';
 import { TestNode } from './helpers/node.js';
 import { silentConnection, startFlood } from './helpers/flood.js';
@@ -37,13 +37,21 @@ async function waitFile(path: string, expected: Buffer, timeoutMs = 30_000): Pro
 }
 
 const pw = value();
+let listen: string;
 
-before(async () => {
-  m = await initManager();
-  run = await startManager(m.stateDir, {
+/** The manager under a low open files limit (prlimit execs it: same pid), on a fixed port. */
+function startLimitedManager(): Promise<RunningManager> {
+  return startManager(m.stateDir, {
+    listen,
     wrapper: ['prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--'],
     env: { ...m.env, HUSH_TLS_HANDSHAKE_TIMEOUT: `${HANDSHAKE_TIMEOUT_MS}ms`, HUSH_HEARTBEAT_PERIOD: '1s' },
   });
+}
+
+before(async () => {
+  m = await initManager();
+  listen = `127.0.0.1:${await freePort()}`;
+  run = await startLimitedManager();
   await hushOk(['secret', 'create', 'flood-pw', '-'], { env: m.env, input: pw });
   await hushOk(['service', 'create', '--name', 'fl', '--secret', 'flood-pw'], { env: m.env });
   agent = await startAgent({
@@ -75,7 +83,7 @@ test('a connection that never starts TLS is closed by the manager after the hand
   assert.ok(ms >= HANDSHAKE_TIMEOUT_MS - 500, `closed after ${ms} ms: by the handshake timeout, not at once`);
 });
 
-test('while a flood of silent TCP connections holds more than the manager has descriptors, the CLI, updates and joins work', { timeout: 240_000 }, async () => {
+test('while a flood of silent TCP connections holds more than the manager has descriptors, the CLI, updates, joins and reconnects work', { timeout: 240_000 }, async () => {
   const flood = startFlood(run.port!, 20, 40);
   const joiner: { node?: TestNode } = {};
   try {
@@ -98,6 +106,15 @@ test('while a flood of silent TCP connections holds more than the manager has de
     assert.ok(flood.counts().opened > FLOOD, 'the flood kept re-opening what the manager closed');
     const nodes = await hushOk(['node', 'ls'], { env: m.env });
     assert.match(nodes.stdout, /flood-joiner/);
+
+    // A manager-side cut (a restart on the same port, the flood going on): the agent reconnects.
+    const since = agent.logs.length;
+    await run.stop();
+    run = await startLimitedManager();
+    await agent.waitForLog('assignments complete', 90_000, since);
+    const pw3 = value();
+    await hushOk(['secret', 'update', 'flood-pw', '-'], { env: m.env, input: pw3 });
+    await waitFile(join(agent.mount, 'fl.1', 'flood-pw'), pw3, 60_000);
 
     // The drops are logged as counts per reason and the addresses dropped most, at most every 10 s.
     const dropped = await run.waitForLog('connections dropped', 30_000);
