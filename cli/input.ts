@@ -77,3 +77,10 @@ export function parseHostPort(text: string, what: string): string {
   if (!m || Number(m[2]) > 65535) throw new CliError(`invalid ${what} ${JSON.stringify(text)}: expected HOST:PORT`);
   return text;
 }
+
+/** A whole number within [min, max] (e.g. a connection cap from the environment). */
+export function parseCount(text: string, what: string, min: number, max: number): number {
+  const n = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!(n >= min && n <= max)) throw new CliError(`invalid ${what} ${JSON.stringify(text.slice(0, 40))}: a whole number between ${min} and ${max}`);
+  return n;
+}

@@ -6,6 +6,9 @@ import { createLogger } from '../common/log.js';
 import { nativeSys } from '../common/native.js';
 import { DEFAULT_HEARTBEAT, Manager } from './manager.js';
 import { startControlSocket, startTlsServer } from './server/servers.js';
+import type { ConnectionLimits } from './server/connection-gate.js';
+import { defaultLimits, descriptorLimit } from './server/limits.js';
+import type { TlsPort } from './server/tls-port.js';
 
 import { CONTROL_SOCKET } from '../common/defaults.js';
 
@@ -16,6 +19,8 @@ export interface RunOptions {
   /** Overrides the listen address recorded at init. */
   listenAddr?: string;
   heartbeatPeriodMs?: number;
+  /** Overrides of the TLS port's connection limits (default: sized from RLIMIT_NOFILE). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export async function runManager(opts: RunOptions): Promise<void> {
@@ -24,21 +29,28 @@ export async function runManager(opts: RunOptions): Promise<void> {
   const manager = await Manager.open(opts.stateDir, log, {
     heartbeat: { ...DEFAULT_HEARTBEAT, periodMs: opts.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT.periodMs },
   });
+  // Node raises the soft descriptor limit to the hard one at startup; the caps are sized from the result.
+  const nofile = descriptorLimit();
+  if (nofile.soft < nofile.hard) log.warn({ soft: nofile.soft, hard: nofile.hard }, 'the open files limit is below its hard limit');
+  const limits: ConnectionLimits = { ...defaultLimits(nofile.soft), ...opts.limits };
+  log.info({ nofile: nofile.soft, ...limits }, 'connection limits');
   const socketPath = join(opts.stateDir, CONTROL_SOCKET);
   const servers: grpc.Server[] = [await startControlSocket(manager, socketPath, log)];
+  const tlsPorts: TlsPort[] = [];
   log.info({ socket: socketPath, locked: manager.locked }, 'control socket ready');
 
   manager.onUnlock(({ cluster }) => {
     const addr = opts.listenAddr ?? cluster.record.listenAddr;
-    startTlsServer(manager, addr, log).then(({ server, port, provider }) => {
+    startTlsServer(manager, addr, limits, log).then(({ server, port, tls }) => {
       servers.push(server);
+      tlsPorts.push(tls);
       log.info({ clusterId: cluster.id, listen: addr, port }, 'manager ready');
       // The manager's own certificate is re-issued once half its validity has passed; new TLS
       // handshakes use it at once (a manager may run longer than one validity period).
       const renewal = setInterval(() => {
         cluster.renewIdentityIfDue().then((renewed) => {
           if (!renewed) return;
-          provider.update(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.key);
+          tls.update(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.key);
           log.info('manager certificate renewed');
         }, (err: Error) => log.error({ err: err.message }, 'cannot renew the manager certificate'));
       }, RENEW_CHECK_MS);
@@ -56,6 +68,7 @@ export async function runManager(opts: RunOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     manager.quiesce();
+    tlsPorts.forEach((t) => t.close());
     const force = setTimeout(() => servers.forEach((s) => s.forceShutdown()), 2000);
     force.unref();
     Promise.all(servers.map((s) => new Promise<void>((r) => s.tryShutdown(() => r()))))

@@ -3,10 +3,32 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from '../client.js';
 import { DEFAULT_CERT_EXPIRY, DEFAULT_LISTEN, DEFAULT_MANAGER_STATE_DIR } from '../../common/defaults.js';
-import { parseDuration, parseHostPort } from '../input.js';
+import { parseCount, parseDuration, parseHostPort } from '../input.js';
 import { action, controlFor } from './common.js';
 
 const stateDirOf = (opts: { stateDir?: string }) => opts.stateDir ?? process.env.HUSH_STATE_DIR ?? DEFAULT_MANAGER_STATE_DIR;
+
+/**
+ * Overrides of the TLS port's connection limits from the environment (documented in README.md,
+ * "Limits"); unset ones keep the defaults sized from the open files limit.
+ */
+function connectionLimitsFromEnv(env: NodeJS.ProcessEnv): Record<string, number> {
+  const limits: Record<string, number> = {};
+  const durations = { handshakeTimeoutMs: 'HUSH_TLS_HANDSHAKE_TIMEOUT', anonymousMaxAgeMs: 'HUSH_ANONYMOUS_MAX_AGE' };
+  for (const [field, name] of Object.entries(durations)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') limits[field] = parseDuration(v, name, 100, 3_600_000);
+  }
+  const counts = {
+    maxPending: 'HUSH_MAX_PENDING_CONNECTIONS', maxPendingPerAddress: 'HUSH_MAX_PENDING_PER_ADDRESS',
+    maxAnonymous: 'HUSH_MAX_ANONYMOUS_CONNECTIONS', maxAnonymousPerAddress: 'HUSH_MAX_ANONYMOUS_PER_ADDRESS',
+  };
+  for (const [field, name] of Object.entries(counts)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') limits[field] = parseCount(v, name, 1, 1_000_000);
+  }
+  return limits;
+}
 
 function joinHint(role: string, token: string, addr: string): string {
   return `To add a ${role} to this cluster, run on the node:\n\n    hush agent run --manager ${addr} --token ${token}\n`;
@@ -47,6 +69,7 @@ export function managerCommands(program: Command): void {
         stateDir: stateDirOf(opts),
         listenAddr: opts.listen && parseHostPort(opts.listen, '--listen address'),
         heartbeatPeriodMs: parseDuration(opts.heartbeatPeriod ?? process.env.HUSH_HEARTBEAT_PERIOD ?? '5s', '--heartbeat-period', 100, 3_600_000),
+        limits: connectionLimitsFromEnv(process.env),
       });
     }));
 

@@ -174,9 +174,15 @@ process.once('exit', cleanUpEverything);
  * Spawns `hush manager run --listen 127.0.0.1:0` (or the given listen address) and waits until it
  * serves: "manager ready" when unlocked, "control socket ready" (locked: true) when locked.
  */
-export async function startManager(stateDir: string, opts: { listen?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningManager> {
+export async function startManager(stateDir: string, opts: {
+  listen?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number;
+  /** A command that execs the rest (same pid), e.g. ['prlimit', '--nofile=400:400', '--']. */
+  wrapper?: string[];
+} = {}): Promise<RunningManager> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
-  const proc = spawn(process.execPath, [HUSH_BIN, 'manager', 'run', '--listen', opts.listen ?? '127.0.0.1:0'], {
+  const argv = [process.execPath, HUSH_BIN, 'manager', 'run', '--listen', opts.listen ?? '127.0.0.1:0'];
+  const [cmd, ...args] = [...(opts.wrapper ?? []), ...argv];
+  const proc = spawn(cmd, args, {
     env: opts.env ?? envFor(stateDir),
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

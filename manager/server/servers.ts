@@ -3,7 +3,8 @@
 //  - the TLS port: mutual TLS, client certificates requested and verified against
 //    the cluster CA but optional at the TLS layer, so that joiners without a
 //    certificate can reach the two CA RPCs; every other RPC is refused by the
-//    authorizer without a verified certificate.
+//    authorizer without a verified certificate. What a peer without a certificate
+//    may hold there is bounded (tls-port.ts).
 import * as grpc from '@grpc/grpc-js';
 import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -13,9 +14,10 @@ import { Authorizer } from '../auth/authorize.js';
 import type { Manager } from '../manager.js';
 import { caHandlers } from './ca.js';
 import { controlHandlers } from './control.js';
-import { MemoryCertificateProvider } from './certificate-provider.js';
 import { guarded } from './guard.js';
 import type { RpcContext } from './rpc.js';
+import type { ConnectionLimits } from './connection-gate.js';
+import { TlsPort } from './tls-port.js';
 
 // Largest secret (511,999 bytes) plus framing; anything bigger is refused before parsing.
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -62,15 +64,19 @@ export async function startControlSocket(manager: Manager, path: string, log: Lo
   return server;
 }
 
-export async function startTlsServer(manager: Manager, listenAddr: string, log: Logger): Promise<{ server: grpc.Server; port: number; provider: MemoryCertificateProvider }> {
+export async function startTlsServer(manager: Manager, listenAddr: string, limits: ConnectionLimits, log: Logger): Promise<{ server: grpc.Server; port: number; tls: TlsPort }> {
   const { cluster } = manager.unlocked();
-  const provider = new MemoryCertificateProvider(cluster.ca.certPem, cluster.identity.certPem, cluster.identity.key);
-  const creds = grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
   const server = new grpc.Server(serverOptions);
   const ctx = { authorizer: new Authorizer(manager), transport: 'tls' as const, log };
   addGuarded(server, hushProto().CA.service, caHandlers(ctx, manager), ctx);
   addGuarded(server, hushProto().Control.service, controlHandlers(ctx, manager), ctx);
   addGuarded(server, hushProto().Dispatcher.service, manager.unlocked().dispatcher.handlers(ctx), ctx);
-  const port = await bind(server, listenAddr, creds);
-  return { server, port, provider };
+  const tls = new TlsPort(server, { caPem: cluster.ca.certPem, certPem: cluster.identity.certPem, key: cluster.identity.key }, limits, log);
+  try {
+    return { server, port: await tls.listen(listenAddr), tls };
+  } catch (e) {
+    tls.close();
+    server.forceShutdown();
+    throw e;
+  }
 }
