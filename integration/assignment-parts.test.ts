@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AssignmentsMessage } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
-import type { AssignmentsMessage__Output } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
-import type { AssignmentChange } from '../../proto/gen/hush/v1/AssignmentChange.js';
-import { PartBuffer } from '../../agent/parts.js';
-import { splitMessage } from './parts.js';
+import type { AssignmentsMessage } from '../proto/gen/hush/v1/AssignmentsMessage.js';
+import type { AssignmentsMessage__Output } from '../proto/gen/hush/v1/AssignmentsMessage.js';
+import type { AssignmentChange } from '../proto/gen/hush/v1/AssignmentChange.js';
+import { PartBuffer } from '../agent/parts.js';
+import { splitMessage } from '../manager/dispatcher/parts.js';
 
 const MiB = 1024 * 1024;
 const secret = (i: number, bytes: number): AssignmentChange => ({
