@@ -9,14 +9,8 @@ import { encode, keys, type NodeRecord, type ServiceRecord } from '../state/reco
 import { ClusterView } from '../state/view.js';
 import { OrchestratorLoop } from './loop.js';
 import { mountSmallDisk } from '../../integration/helpers/tmpfs.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
-async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a full disk: the orchestrator logs once, backs off instead of spinning, and commits once space is freed', async (t) => {
   const disk = mountSmallDisk(8 << 20);
@@ -54,8 +48,8 @@ test('a full disk: the orchestrator logs once, backs off instead of spinning, an
   loop = new OrchestratorLoop(store, view, log);
   loop.start();
 
-  await until('the first commit attempt', () => attempts >= 1, 5000);
-  await until('a retry with no change to trigger it', () => attempts >= 2, 5000);
+  await waitUntil('the first commit attempt', () => attempts >= 1, 5000);
+  await waitUntil('a retry with no change to trigger it', () => attempts >= 2, 5000);
   const at = attempts;
   await new Promise((r) => setTimeout(r, 1500));
   assert.ok(attempts - at <= 1, `backs off: ${attempts - at} attempts in 1.5 s after the first retry`);
@@ -65,7 +59,7 @@ test('a full disk: the orchestrator logs once, backs off instead of spinning, an
   assert.equal(view.tasks.size, 0);
 
   disk.free();
-  await until('the tasks committed once space is freed', () => view!.tasks.size === 3, 40_000);
+  await waitUntil('the tasks committed once space is freed', () => view!.tasks.size === 3, 40_000);
   assert.deepEqual([...view.tasks.values()].map((task) => task.nodeId), ['n1', 'n1', 'n1']);
   assert.equal(diskFullLines().length, 1);
   assert.ok(logs.some((l) => l.msg === 'the disk has space again: tasks are reconciled'));
