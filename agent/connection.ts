@@ -11,6 +11,7 @@ import type { NodeSecrets } from './secrets/node-secrets.js';
 import { CHANNEL_OPTIONS, nodeCredentials, type NodeCredentials } from './channel.js';
 import { applyAssignments } from './assignments.js';
 import { PartBuffer } from './parts.js';
+import { StreamPayloads } from './stream-payloads.js';
 import { reconnectDelayMs } from './backoff.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
@@ -41,7 +42,7 @@ export class ManagerConnection {
   private stopped = false;
   private next = 0;
   private failures = 0;
-  private current?: { client: DispatcherClient; stream: grpc.ClientReadableStream<AssignmentsMessage__Output>; heartbeat?: NodeJS.Timeout; parts: PartBuffer };
+  private current?: { client: DispatcherClient; stream: grpc.ClientReadableStream<AssignmentsMessage__Output>; heartbeat?: NodeJS.Timeout; parts: PartBuffer; payloads: StreamPayloads };
   private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ConnectionOptions) {
@@ -71,20 +72,27 @@ export class ManagerConnection {
     this.next++;
     this.setState('connecting', addr);
     const client = new (hushProto().Dispatcher as unknown as DispatcherCtor)(addr, nodeCredentials(this.opts.credentials()), CHANNEL_OPTIONS);
-    const stream = client.Assignments({});
-    const current: NonNullable<ManagerConnection['current']> = { client, stream, parts: new PartBuffer() };
+    const payloads = new StreamPayloads();
+    const stream = client.Assignments({ sealPublicKey: payloads.publicKey });
+    const current: NonNullable<ManagerConnection['current']> = { client, stream, parts: new PartBuffer(), payloads };
     this.current = current;
     let last = -1;
+    const resubscribe = (why: string, err?: unknown) => {
+      this.opts.log.warn({ manager: addr, err: err ? (err as Error).message : undefined }, why);
+      this.teardown();
+      this.connect();
+    };
 
     stream.on('data', (part: AssignmentsMessage__Output) => {
       if (this.current !== current) return;
       let m: AssignmentsMessage__Output | undefined;
       try {
+        if (payloads.onPart(part) === 'unsealed') {
+          this.opts.log.warn({ manager: addr }, 'this manager does not seal payloads (an older hush manager): secrets travel in TLS only');
+        }
         m = current.parts.add(part);
       } catch (err) {
-        this.opts.log.warn({ manager: addr, err: (err as Error).message }, 'broken multi-part assignments: resubscribing');
-        this.teardown();
-        this.connect();
+        resubscribe('broken assignments stream: resubscribing', err);
         return;
       }
       if (!m) return; // more parts to come
@@ -95,7 +103,14 @@ export class ManagerConnection {
         return;
       }
       last = m.resultsIn;
-      const { added, removed } = applyAssignments(this.opts.secrets, m);
+      let applied: ReturnType<typeof applyAssignments>;
+      try {
+        applied = applyAssignments(this.opts.secrets, m, (s) => payloads.open(s));
+      } catch (err) {
+        resubscribe('a payload in the assignments did not open: resubscribing', err);
+        return;
+      }
+      const { added, removed } = applied;
       this.report(client, added, removed);
       if (m.type === 'COMPLETE') {
         this.failures = 0;
@@ -165,6 +180,7 @@ export class ManagerConnection {
     if (!c) return;
     clearTimeout(c.heartbeat);
     c.parts.discard();
+    c.payloads.wipe();
     c.stream.cancel();
     c.client.close();
   }

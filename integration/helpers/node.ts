@@ -8,6 +8,7 @@ import type { AssignmentsMessage__Output } from '../../proto/gen/hush/v1/Assignm
 import { CHANNEL_OPTIONS, nodeCredentials, type NodeCredentials } from '../../agent/channel.js';
 import { joinCluster } from '../../agent/join.js';
 import { PartBuffer } from '../../agent/parts.js';
+import { StreamPayloads } from '../../agent/stream-payloads.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
 
@@ -19,12 +20,17 @@ export interface NodeState {
 }
 
 export class TestNode {
-  /** Every message, reassembled from its parts as an agent does (agent/parts.ts). */
+  /**
+   * Every message, reassembled from its parts as an agent does (agent/parts.ts), with each secret's
+   * `data` opened from `sealed` (common/session-seal.ts) unless the stream was opened unsealed.
+   */
   readonly messages: AssignmentsMessage__Output[] = [];
   /** How many gRPC messages (parts) arrived. */
   partsReceived = 0;
-  /** Every payload byte ever received, to prove what never arrived. */
+  /** Every payload byte ever received (opened), to prove what never arrived. */
   readonly received: Buffer[] = [];
+  /** Secret UPDATEs that arrived with plaintext in `data` (on the wire, before opening). */
+  clearPayloads = 0;
   readonly state: NodeState = { tasks: new Map(), secrets: new Map() };
   streamStatus?: grpc.StatusObject;
   private readonly client: DispatcherClient;
@@ -44,16 +50,28 @@ export class TestNode {
     return this.creds.nodeId;
   }
 
-  /** Opens the Assignments stream and applies messages as an agent would. */
-  open(): void {
-    const stream = this.client.Assignments({});
+  /**
+   * Opens the Assignments stream and applies messages as an agent would. `seal: false` asks as an
+   * older agent does (no seal key: payloads in the clear, inside TLS); `sealKey` sends these bytes as
+   * the key instead of a valid one.
+   */
+  open(opts: { seal?: boolean; sealKey?: Buffer } = {}): void {
+    const payloads = new StreamPayloads();
+    const sealPublicKey = opts.sealKey ?? (opts.seal === false ? Buffer.alloc(0) : payloads.publicKey);
+    const stream = this.client.Assignments({ sealPublicKey });
     this.stream = stream;
     this.streamStatus = undefined;
     const parts = new PartBuffer();
     stream.on('data', (part: AssignmentsMessage__Output) => {
       this.partsReceived++;
+      payloads.onPart(part);
+      for (const c of part.changes) if (c.assignment?.secret?.data?.length) this.clearPayloads++;
       const m = parts.add(part);
       if (!m) return;
+      for (const c of m.changes) {
+        const s = c.assignment?.secret;
+        if (s && c.action !== 'REMOVE') s.data = payloads.open(s);
+      }
       this.messages.push(m);
       if (m.type === 'COMPLETE') {
         this.state.tasks.clear();

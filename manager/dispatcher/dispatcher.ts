@@ -13,7 +13,10 @@ import type { Caller } from '../auth/authorize.js';
 import { callerOf } from '../server/callers.js';
 import { toServiceError, unary, type RpcContext } from '../server/rpc.js';
 import { Liveness, type LivenessOptions } from './liveness.js';
-import { Session, type PayloadReader } from './session.js';
+import { Session, type StreamSeal } from './session.js';
+import { SharedPayloads, type PayloadReader } from './shared-payloads.js';
+import { SealError, SealHandshake } from '../../common/session-seal.js';
+import type { AssignmentsRequest__Output } from '../../proto/gen/hush/v1/AssignmentsRequest.js';
 import { commitTaskStatus } from './task-status.js';
 
 const REPORTABLE: TaskState[] = ['ready', 'removed', 'failed'];
@@ -27,13 +30,14 @@ export class Dispatcher {
     private readonly store: Store,
     private readonly view: ClusterView,
     nodes: NodeRegistry,
-    private readonly readPayload: PayloadReader,
+    readPayload: PayloadReader,
     private readonly log: Logger,
     opts: LivenessOptions,
     /** Resolves once the orchestrator has placed tasks for the view as it is (see open()). */
     private readonly settled: () => Promise<void> = async () => undefined,
   ) {
     this.liveness = new Liveness(view, nodes, log, opts);
+    this.payloads = new SharedPayloads(readPayload);
   }
 
   start(): void {
@@ -95,34 +99,26 @@ export class Dispatcher {
   }
 
   /** Sessions flushed for one change share one read (and decryption) of each payload. */
-  private readonly reading = new Map<string, Promise<Buffer>>();
-  private readonly readShared: PayloadReader = (id, version) => {
-    const key = `${id}@${version}`;
-    let read = this.reading.get(key);
-    if (!read) {
-      read = this.readPayload(id, version);
-      this.reading.set(key, read);
-      setImmediate(() => this.reading.delete(key));
-      // A failed read is not shared with a retry (see Session.flush).
-      read.catch(() => { if (this.reading.get(key) === read) this.reading.delete(key); });
-    }
-    return read;
-  };
+  private readonly payloads: SharedPayloads;
 
-  private async open(call: grpc.ServerWritableStream<unknown, AssignmentsMessage>, who: { nodeId: string; serial: string }): Promise<void> {
+  private async open(call: grpc.ServerWritableStream<AssignmentsRequest__Output, AssignmentsMessage>, who: { nodeId: string; serial: string }): Promise<void> {
+    const seal = this.streamSeal(call.request, who.nodeId);
     // A node that just joined, or comes back from down, gets its tasks only once it is ready and
     // the orchestrator has placed them: wait for both, so that its first COMPLETE (which the agent
     // treats as readiness) already holds them.
     this.liveness.seen(who.nodeId);
     await this.liveness.ready(who.nodeId);
     await this.settled();
-    if (call.cancelled) return;
-    const session = new Session(who.nodeId, who.serial, call, this.view, this.readShared, this.log, this.revoking);
+    if (call.cancelled) {
+      seal?.chain.wipe();
+      return;
+    }
+    const session = new Session(who.nodeId, who.serial, call, this.view, this.payloads, this.log, this.revoking, seal);
     let set = this.sessions.get(who.nodeId);
     if (!set) this.sessions.set(who.nodeId, (set = new Set()));
     set.add(session);
     const close = () => {
-      session.closed = true;
+      session.close();
       set!.delete(session);
       if (set!.size === 0 && this.sessions.get(who.nodeId) === set) this.sessions.delete(who.nodeId);
     };
@@ -131,6 +127,22 @@ export class Dispatcher {
     call.on('error', close);
     this.log.info({ nodeId: who.nodeId }, 'node session opened');
     session.poke();
+  }
+
+  /** The stream's key chain, agreed with the agent's seal key; none from an older agent (TLS only). */
+  private streamSeal(request: AssignmentsRequest__Output, nodeId: string): StreamSeal {
+    const agentKey = request?.sealPublicKey ?? Buffer.alloc(0);
+    if (agentKey.length === 0) {
+      this.log.warn({ nodeId }, 'this node\'s agent does not seal payloads (an older hush agent): its secrets travel in TLS only');
+      return undefined;
+    }
+    const handshake = new SealHandshake();
+    try {
+      return { chain: handshake.agree(agentKey, agentKey, handshake.publicKey), managerPublicKey: handshake.publicKey };
+    } catch (err) {
+      if (err instanceof SealError) throw invalidArgument(`Assignments: ${err.message}`);
+      throw err;
+    }
   }
 
   /**

@@ -11,9 +11,9 @@ export const PART_BYTES = 8 * 1024 * 1024;
 /** A generous estimate of a change's encoded size (ids, names, refs: small; payload: its length). */
 function sizeOf(c: AssignmentChange): number {
   const a = c.assignment;
-  const data = a?.secret?.data;
+  const payload = a?.secret?.sealed ?? a?.secret?.data;
   const refs = a?.task?.secrets?.length ?? 0;
-  return 512 + (data ? (data as Buffer).length : 0) + refs * 256;
+  return 512 + (payload ? (payload as Buffer).length : 0) + refs * 256;
 }
 
 /** The message as parts of at most `budget` estimated bytes each (a single larger change alone), in order. */

@@ -12,8 +12,11 @@ import { assignTask, isEmptyDiff, type SecretAssignment, type TaskAssignment, ty
 import { SentAssignments, type PendingDiff } from './sent.js';
 import { splitMessage } from './parts.js';
 import type { ClusterView } from '../state/view.js';
+import type { SealChain } from '../../common/session-seal.js';
+import type { PayloadLease, SharedPayloads } from './shared-payloads.js';
 
-export type PayloadReader = (secretId: string, version: number) => Promise<Buffer>;
+/** How this stream's payloads travel: sealed with the agent's chain, or (an older agent) in TLS only. */
+export type StreamSeal = { chain: SealChain; managerPublicKey: Buffer } | undefined;
 
 export class Session {
   private readonly sent = new SentAssignments();
@@ -30,10 +33,17 @@ export class Session {
     readonly certSerial: string,
     private readonly call: grpc.ServerWritableStream<unknown, AssignmentsMessage>,
     private readonly view: ClusterView,
-    private readonly readPayload: PayloadReader,
+    private readonly payloads: SharedPayloads,
     private readonly log: Logger,
     private readonly revoking: ReadonlySet<string>,
+    private readonly seal: StreamSeal,
   ) {}
+
+  /** The stream ended: its chain is zeroed. */
+  close(): void {
+    this.closed = true;
+    this.seal?.chain.wipe();
+  }
 
   /**
    * Something this node may be entitled to changed: send the difference soon. `taskIds`: the
@@ -48,7 +58,7 @@ export class Session {
   /** Ends the stream with a status (e.g. the node was removed). */
   cut(code: grpc.status, details: string): void {
     if (this.closed) return;
-    this.closed = true;
+    this.close();
     this.call.emit('error', Object.assign(new Error(details), { code, details }));
   }
 
@@ -60,27 +70,40 @@ export class Session {
         const complete = this.seq === 0;
         const diff = this.sent.diff(this.entitlements(ids));
         if (!complete && isEmptyDiff(diff)) continue;
-        let added: AssignmentChange[];
-        try {
-          added = await Promise.all(diff.secretsAdded.map((s) => this.secretUpdate(s)));
-        } catch (err) {
-          if ((err as { code?: number }).code !== grpc.status.NOT_FOUND) throw err;
+        const leases = await Promise.allSettled(diff.secretsAdded.map((s) => this.payloads.lease(s.id, s.version)));
+        const failed = leases.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+        if (failed) {
+          for (const l of leases) if (l.status === 'fulfilled') l.value.release();
+          if ((failed.reason as { code?: number }).code !== grpc.status.NOT_FOUND) throw failed.reason;
           // A version vanished between computing and reading (its last reference went away):
           // recompute these tasks, once the view has had a turn to catch up.
           for (const id of ids) this.dirty.add(id);
           await setImmediate();
           continue;
         }
-        if (this.closed) return;
+        const held = leases.map((l) => (l as PromiseFulfilledResult<PayloadLease>).value);
+        if (this.closed) {
+          for (const l of held) l.release();
+          return;
+        }
+        // Sealed in message order: the agent opens them in that order (common/session-seal.ts).
+        const added = diff.secretsAdded.map((s, i) => this.secretUpdate(s, held[i]));
         const message: AssignmentsMessage = {
           type: complete ? 'COMPLETE' : 'INCREMENTAL', appliesTo: this.seq, resultsIn: this.seq + 1, changes: changesOf(diff, added),
         };
         this.seq += 1;
         this.sent.commit(diff);
         this.audit(diff);
-        for (const part of splitMessage(message)) {
-          if (this.closed) return;
-          if (!this.call.write(part)) await this.drained();
+        const parts = splitMessage(message);
+        if (complete && this.seal) parts[0].sealPublicKey = this.seal.managerPublicKey;
+        try {
+          for (const part of parts) {
+            if (this.closed) return;
+            // grpc-js serializes in write(): after it, the message's plaintext (older agents only) can go.
+            if (!this.call.write(part)) await this.drained();
+          }
+        } finally {
+          for (const l of held) l.release();
         }
       }
     } catch (err) {
@@ -121,9 +144,13 @@ export class Session {
     return out;
   }
 
-  private async secretUpdate(s: SecretAssignment): Promise<AssignmentChange> {
-    const data = await this.readPayload(s.id, s.version);
-    return { action: 'UPDATE', assignment: { secret: { id: s.id, name: s.name, version: s.version, data, createdAtMs: s.createdAtMs } } };
+  /** The UPDATE of one version: sealed with the next chain key (the lease can be released then), else in the clear. */
+  private secretUpdate(s: SecretAssignment, payload: PayloadLease): AssignmentChange {
+    const secret = { id: s.id, name: s.name, version: s.version, createdAtMs: s.createdAtMs };
+    if (!this.seal) return { action: 'UPDATE', assignment: { secret: { ...secret, data: payload.data } } };
+    const sealed = this.seal.chain.seal(payload.data, `${s.id}@${s.version}`);
+    payload.release();
+    return { action: 'UPDATE', assignment: { secret: { ...secret, sealed } } };
   }
 
   /** One audit line per secret version delivered to or revoked from this node: ids only, never values. */

@@ -8,6 +8,7 @@ export interface AssignedSecret {
   'version'?: (number);
   'data'?: (Buffer | Uint8Array | string);
   'createdAtMs'?: (number | string | Long);
+  'sealed'?: (Buffer | Uint8Array | string);
 }
 
 export interface AssignedSecret__Output {
@@ -16,4 +17,5 @@ export interface AssignedSecret__Output {
   'version': (number);
   'data': (Buffer);
   'createdAtMs': (number);
+  'sealed': (Buffer);
 }

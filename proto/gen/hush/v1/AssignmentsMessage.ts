@@ -24,6 +24,7 @@ export interface AssignmentsMessage {
   'resultsIn'?: (number | string | Long);
   'changes'?: (_hush_v1_AssignmentChange)[];
   'partial'?: (boolean);
+  'sealPublicKey'?: (Buffer | Uint8Array | string);
 }
 
 export interface AssignmentsMessage__Output {
@@ -32,4 +33,5 @@ export interface AssignmentsMessage__Output {
   'resultsIn': (number);
   'changes': (_hush_v1_AssignmentChange__Output)[];
   'partial': (boolean);
+  'sealPublicKey': (Buffer);
 }

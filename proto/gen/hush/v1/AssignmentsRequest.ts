@@ -2,7 +2,9 @@
 
 
 export interface AssignmentsRequest {
+  'sealPublicKey'?: (Buffer | Uint8Array | string);
 }
 
 export interface AssignmentsRequest__Output {
+  'sealPublicKey': (Buffer);
 }
