@@ -14,8 +14,9 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NodeSecrets, type NodeTask, type SecretPayload } from '../agent/secrets/node-secrets.js';
-import { makeShared, peerGroup, TaskAnchors } from './anchors.js';
-import { mountSecrets, readMountInfo, type MountedSecrets, type MountInfoEntry } from './mount.js';
+import { makeShared, TaskAnchors } from './anchors.js';
+import { mountSecrets, type MountedSecrets } from './mount.js';
+import { peerGroup, readMountInfo, type MountInfoEntry } from './mountinfo.js';
 import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 import { run } from './test/fixtures.js';
 

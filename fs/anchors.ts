@@ -2,7 +2,8 @@ import { chmod, lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/prom
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { TaskSource } from './view.js';
-import { canonicalMountPoint, readMountInfo, type MountInfoEntry } from './mount.js';
+import { canonicalMountPoint } from './mountpoint.js';
+import { isUnder, peerGroup, readMountInfo, type MountInfoEntry } from './mountinfo.js';
 import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 
 // Per-task propagation anchors: containers survive an agent restart.
@@ -63,8 +64,6 @@ async function processStartTime(pid: number): Promise<string | undefined> {
   }
 }
 
-const isUnder = (path: string, dir: string) => path.startsWith(dir.endsWith('/') ? dir : dir + '/');
-
 /** How makeShared left the directory. */
 export type SharedResult = 'created' | 'kept' | 'reshared';
 
@@ -98,12 +97,6 @@ export async function makeShared(dir: string): Promise<SharedResult> {
   native.setPropagation(dir, 'private');
   native.setPropagation(dir, 'shared');
   return result;
-}
-
-/** The shared peer group id of a mount (from `shared:N`), if it is shared. */
-export function peerGroup(m: MountInfoEntry): number | undefined {
-  const f = m.optional.find((o) => o.startsWith('shared:'));
-  return f === undefined ? undefined : Number(f.slice('shared:'.length));
 }
 
 /** Mounts strictly below `dir`, deepest first (a stack at one path: top first). */

@@ -1,10 +1,10 @@
-import { chmod, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServedState } from './view.js';
 import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
 import { createOps } from './ops.js';
+import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint, withTimeout } from './mountpoint.js';
 
 // Mounts the read-only FUSE view of a NodeSecrets (fs/ops.ts) with fuse-native, and unmounts it
 // without ever spawning a process.
@@ -53,8 +53,6 @@ const FUSE_NATIVE_OPTIONS = {
 } as const;
 
 const MOUNT_TIMEOUT_MS = 10_000;
-const STAT_TIMEOUT_MS = 2_000;
-const MAX_DETACH = 16;
 
 export interface MountedSecrets {
   /** The canonical (symlink-free) path of the mount point. */
@@ -86,111 +84,6 @@ function loadFuseNative(): { Fuse: FuseClass; binding: FuseBinding } {
   const nodeGypBuild = createRequire(join(fuseDir, 'index.js'))('node-gyp-build') as (dir: string) => FuseBinding;
   fuseNative = { Fuse, binding: nodeGypBuild(fuseDir) };
   return fuseNative;
-}
-
-// ---- /proc/self/mountinfo ----
-
-export interface MountInfoEntry {
-  id: number;
-  parentId: number;
-  mountPoint: string;
-  /** Per-mount options (ro, nosuid, ...). */
-  mountOptions: string[];
-  /** Optional fields: propagation (shared:N, master:N, propagate_from:N, unbindable). */
-  optional: string[];
-  fstype: string;
-  source: string;
-  /** Per-superblock options (default_permissions, allow_other, user_id=..., ...). */
-  superOptions: string[];
-}
-
-const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-
-/** Every mount of this process's mount namespace, in /proc/self/mountinfo order (parents before children). */
-export async function readMountInfo(): Promise<MountInfoEntry[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const out: MountInfoEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const fields = line.split(' ');
-    const sep = fields.indexOf('-', 6);
-    if (sep < 0 || fields.length < sep + 4) continue;
-    out.push({
-      id: Number(fields[0]),
-      parentId: Number(fields[1]),
-      mountPoint: unescapeMountinfo(fields[4]),
-      mountOptions: fields[5].split(','),
-      optional: fields.slice(6, sep),
-      fstype: fields[sep + 1],
-      source: unescapeMountinfo(fields[sep + 2]),
-      superOptions: fields[sep + 3].split(','),
-    });
-  }
-  return out;
-}
-
-/** The mounts of this process's mount namespace at `mountPoint` (canonical path), bottom to top. */
-export async function mountInfoAt(mountPoint: string): Promise<MountInfoEntry[]> {
-  return (await readMountInfo()).filter((m) => m.mountPoint === mountPoint);
-}
-
-const isFuse = (fstype: string) => fstype === 'fuse' || fstype.startsWith('fuse.') || fstype === 'fuseblk' || fstype.startsWith('fuseblk.');
-
-/** The canonical path of a mount point that may itself be a dead mount (only its parent is resolved). */
-export async function canonicalMountPoint(mountPoint: string): Promise<string> {
-  const abs = resolve(mountPoint);
-  if (abs === '/') throw new Error('hush: refusing to mount secrets on /');
-  let parent = dirname(abs);
-  try {
-    parent = await realpath(parent);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  return join(parent, basename(abs));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hush: ${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Detaches whatever FUSE file system is mounted at `mountPoint` (a stale mount left by a killed agent,
- * or one whose daemon no longer answers: stat → ENOTCONN), then makes sure the mount point is a
- * directory, creating it 0755 if missing.
- */
-export async function prepareMountPoint(mountPoint: string, log?: Logger): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    if (attempt >= MAX_DETACH) throw new Error(`hush: cannot clear the FUSE mounts at ${mountPoint}`);
-    const fuseMounts = (await mountInfoAt(mountPoint)).filter((m) => isFuse(m.fstype));
-    if (fuseMounts.length > 0) {
-      const top = fuseMounts[fuseMounts.length - 1];
-      log?.warn({ mountPoint, fstype: top.fstype, source: top.source, mountId: top.id }, 'detaching a FUSE mount left at the mount point');
-      detachUnmountIfMounted(mountPoint);
-      continue;
-    }
-    let st;
-    try {
-      st = await withTimeout(stat(mountPoint), STAT_TIMEOUT_MS, `stat ${mountPoint}`);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTCONN') {
-        log?.warn({ mountPoint }, 'mount point is a dead FUSE mount (ENOTCONN); detaching it');
-        if (!detachUnmountIfMounted(mountPoint)) throw new Error(`hush: ${mountPoint} is not connected and cannot be detached`);
-        continue;
-      }
-      if (code !== 'ENOENT') throw err;
-      await mkdir(mountPoint, { recursive: true, mode: 0o755 });
-      await chmod(mountPoint, 0o755);
-      log?.info({ mountPoint }, 'created the mount point');
-      return;
-    }
-    if (!st.isDirectory()) throw new Error(`hush: mount point ${mountPoint} is not a directory`);
-    return;
-  }
 }
 
 /**
@@ -234,7 +127,7 @@ export async function mountSecrets(mountPoint: string, secrets: ServedState, log
   // access would hang (D state). This process spawns none, and no child could inherit them anyway.
   const marked = native.cloexecFuseFds();
 
-  const mine = (await mountInfoAt(mp)).filter((m) => isFuse(m.fstype)).pop();
+  const mine = await ownMount(mp);
   log?.info({ mountPoint: mp, mountId: mine?.id, options: MOUNT_OPTIONS.join(','), cloexecMarked: marked }, 'secrets mounted');
 
   let unmounted: Promise<void> | undefined;
@@ -242,9 +135,7 @@ export async function mountSecrets(mountPoint: string, secrets: ServedState, log
     mountPoint: mp,
     unmount() {
       unmounted ??= (async () => {
-        // Detach only our own mount: if it is already gone and another one sits there, leave that alone.
-        const top = (await mountInfoAt(mp)).pop();
-        if (top && (mine === undefined || top.id === mine.id)) detachUnmountIfMounted(mp);
+        await detachOwnMount(mp, mine);
         // What fuse-native's _close does after `fusermount -uz`: unref its uv_async so the loop can exit.
         // The FUSE thread ends by itself once the kernel drops the connection (last open file closed).
         if (fuse._thread) binding.fuse_native_unmount(mp, fuse._thread);

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from './view.js';
 import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
 import { packageRoot } from '../common/package.js';
-import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, type MountedSecrets } from './mount.js';
+import { MOUNT_OPTIONS, type MountedSecrets } from './mount.js';
+import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from './mountpoint.js';
 
 // The native FUSE engine (the default; HUSH_FS_ENGINE=fuse-native picks the other, see fs/mount.ts): the same read-only
 // view as fs/ops.ts over fuse-native, but every FUSE request is answered on libfuse's own threads by
@@ -235,8 +236,7 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
   // /dev/fuse is already close-on-exec (hushfs.c); libfuse's auto_unmount control socket is not.
   const marked = native.cloexecFuseFds();
 
-  const isFuse = (fstype: string) => fstype === 'fuse' || fstype.startsWith('fuse.');
-  const mine = (await mountInfoAt(mp)).filter((m) => isFuse(m.fstype)).pop();
+  const mine = await ownMount(mp);
   log?.info({ mountPoint: mp, mountId: mine?.id, options: MOUNT_OPTIONS.join(','), cloexecMarked: marked, engine: 'native' }, 'secrets mounted');
 
   let unmounted: Promise<void> | undefined;
@@ -246,8 +246,7 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
     stats: () => hushfs.stats(engine),
     unmount() {
       unmounted ??= (async () => {
-        const top = (await mountInfoAt(mp)).pop();
-        if (top && (mine === undefined || top.id === mine.id)) detachUnmountIfMounted(mp);
+        await detachOwnMount(mp, mine);
         // The loop serves files still open (revocation keeps working) and ends by itself once the
         // kernel drops the connection; it no longer keeps the process alive.
         hushfs.unref(engine);
