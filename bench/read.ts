@@ -6,7 +6,7 @@
 //          at MOUNT/read.1/pw through fuse-native (its mount options: ro, direct_io, zero
 //          entry/attr/negative timeouts, default_permissions, allow_other, auto_unmount)
 //          — "hush (fuse-native)" — and, in the same run, a second manager + agent with
-//          HUSH_FS_ENGINE=native (fs/native-engine.ts: same options, requests answered on libfuse's
+//          HUSH_FS_ENGINE=native (fs/engines/native.ts: same options, requests answered on libfuse's
 //          threads) — "hush (native)". HUSH_BENCH_READ_ENGINES=fuse-native or =native runs only one.
 //   C      the smallest libfuse2 high-level file system (bench/fuse-c/hello.c) serving the same
 //          layout (/task.1/secret, dir 0500, file 0400, 64 bytes) with the same options,
@@ -45,7 +45,7 @@ function engines(): Engine[] {
 const TARGET_RATIO = 1.5;
 const SIZE = 64;
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'fuse-c');
-/** The options of hush's mount (fs/mount.ts MOUNT_OPTIONS) that shape the kernel's requests. */
+/** The options of hush's mount (fs/engines/engine.ts MOUNT_OPTIONS) that shape the kernel's requests. */
 const C_OPTIONS = 'ro,direct_io,entry_timeout=0,attr_timeout=0,negative_timeout=0,default_permissions,allow_other,auto_unmount,fsname=hush-bench-c';
 
 interface LoopResult {

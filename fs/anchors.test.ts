@@ -1,7 +1,7 @@
 // Per-task propagation anchors (fs/anchors.ts) with real mounts in temporary directories (needs root
 // and /dev/fuse, like CI). This process serves the FUSE mounts AND makes the anchor binds of paths in
 // them: the binds run on the threadpool (a synchronous mount(2) of a path of our own FUSE mount would
-// deadlock; every test here would then time out). Like fs/mount.test.ts, this process touches the
+// deadlock; every test here would then time out). Like fs/engines/fuse-native.test.ts, this process touches the
 // mounts only with fs.promises or asynchronous child processes.
 //
 // A "consumer" is what Docker makes of `--mount type=bind,source=<anchors>/<task>,target=...,

@@ -1,4 +1,4 @@
-// Shared by the FUSE engines' tests (fs/mount.test.ts: fuse-native; fs/native-engine.test.ts: native):
+// Shared by the FUSE engines' tests (fs/engines/fuse-native.test.ts; fs/engines/native.test.ts):
 // temporary mount points, fixtures for NodeSecrets, child processes that read the mount.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fsp from 'node:fs/promises';

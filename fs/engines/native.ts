@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from './view.js';
-import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
-import { packageRoot } from '../common/package.js';
-import { MOUNT_OPTIONS, type MountedSecrets } from './mount.js';
-import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from './mountpoint.js';
+import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from '../view.js';
+import { detachUnmountIfMounted, nativeSys } from '../../common/native.js';
+import { packageRoot } from '../../common/package.js';
+import { MOUNT_OPTIONS, type MountedSecrets } from './engine.js';
+import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from '../mountpoint.js';
 
 // The native FUSE engine (the default; HUSH_FS_ENGINE=fuse-native picks the other, see fs/mount.ts): the same read-only
 // view as fs/ops.ts over fuse-native, but every FUSE request is answered on libfuse's own threads by
