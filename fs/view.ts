@@ -1,7 +1,8 @@
 // The view the FUSE engines serve, and what they read it from. The agent's NodeSecrets
 // (agent/secrets/node-secrets.ts) implements these interfaces; fs/ imports nothing of agent/.
-// A task (NodeTask) serves its references (SecretFileRef) as files; the view projects tasks into the
-// mount's root entries, directories and files (ViewSnapshot, then ViewDelta per change).
+// A task (NodeTask) serves its references (SecretFileRef) as files; the view (fs/projection.ts)
+// projects tasks into the mount's root entries, directories and files (ViewSnapshot, then ViewDelta
+// per change).
 
 export interface SecretFileRef {
   secretId: string;
@@ -20,10 +21,11 @@ export interface NodeTask {
   files: SecretFileRef[];
 }
 
+/** What a mount path is; a file carries its binding and version as its ViewFile does. */
 export type Lookup =
   | { kind: 'root'; names: string[] }
   | { kind: 'dir'; task: NodeTask; uid: number; gid: number; mode: number; mtimeMs: number }
-  | { kind: 'file'; task: NodeTask; ref: SecretFileRef; size: number; mtimeMs: number };
+  | { kind: 'file'; task: NodeTask; ref: SecretFileRef; size: number; mtimeMs: number; binding: string; version: string };
 
 /** A served directory of the view (a task under its name or its service alias). */
 export interface ViewDir {
@@ -47,7 +49,7 @@ export interface ViewFile {
   mtimeMs: number;
   /** The reference a handle opened through this path stays bound to (see bindingKey). */
   binding: string;
-  /** The version it serves: `${secretId}@${version}`, a key of ViewSnapshot.versions. */
+  /** The version it serves (versionKey), a key of ViewSnapshot.versions. */
   version: string;
 }
 
@@ -85,6 +87,9 @@ export interface ViewDelta {
   /** Versions added or replaced (key → its bytes), or no longer held (key → null). */
   readonly versions: ReadonlyMap<string, Buffer | null>;
 }
+
+/** The key of one secret version: `${secretId}@${version}` (also the native engine's blob id). */
+export const versionKey = (secretId: string, version: number) => `${secretId}@${version}`;
 
 /**
  * A handle stays readable while its task (the same incarnation) still has a reference with its target
