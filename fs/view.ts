@@ -128,13 +128,20 @@ export interface ViewSource {
 }
 
 /**
- * Open handles kept by the view's owner, for the fuse-native engine (the native engine keeps its own
- * in C): a handle reads the version it opened until its binding is revoked.
+ * Versions kept readable for the fuse-native engine's open handles (fs/engines/fuse-native-handles.ts;
+ * the native engine keeps its own copies in C): the state zeroes a version it dropped only once every
+ * hold on it is released.
  */
-export interface HandleSource {
-  open(path: string): number | undefined;
-  read(fd: number, position: number, length: number): Buffer | 'revoked' | 'bad-handle';
-  release(fd: number): void;
+export interface VersionHolds {
+  /** Holds the version (by versionKey) the state has now; undefined when it has none. */
+  hold(version: string): HeldVersion | undefined;
+}
+
+export interface HeldVersion {
+  /** Its bytes, whole until release(). */
+  readonly data: Buffer;
+  /** Lets the state zero and drop the version once nothing else uses it. Idempotent. */
+  release(): void;
 }
 
 /** What the per-task anchors follow: the tasks on the node and whether each is served. */
@@ -145,5 +152,5 @@ export interface TaskSource {
   onChange(listener: (delta: ViewDelta) => void): () => void;
 }
 
-/** What mountSecrets() serves: the view and, for the fuse-native engine, its handles. */
-export type ServedState = ViewSource & HandleSource;
+/** What mountSecrets() serves: the view and, for the fuse-native engine's handles, holds on its versions. */
+export type ServedState = ViewSource & VersionHolds;

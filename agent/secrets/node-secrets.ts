@@ -1,16 +1,17 @@
-// The node's secrets, only in memory: the tasks assigned to this node, the secret
-// versions they reference, and the open file handles reading them. This is the
-// whole state the FUSE view (fs/) reads; the agent's manager connection writes it.
+// The node's secrets, only in memory: the tasks assigned to this node and the secret
+// versions they reference. This is the whole state the FUSE view (fs/) reads; the
+// agent's manager connection writes it. It implements what fs/ reads (fs/view.ts,
+// fs/projection.ts); the projection into the mount's tree is fs/projection.ts.
 //
 // Guarantees the view relies on:
 //  - a task or reference removed here is gone for every later lookup, and every
-//    handle opened through it fails its next read (revocation);
-//  - a handle reads the version it opened, whole, even after a newer version
-//    replaces it (rotation), and that old version is zeroed and dropped once its
-//    last handle is released;
+//    binding it served is in that change's ViewDelta.revokedBindings (revocation);
+//  - a held version (hold(): an open fuse-native handle) stays whole even after a
+//    newer version replaces it (rotation), and that old version is zeroed and
+//    dropped once its last hold is released;
 //  - payload buffers are overwritten with zeros when dropped.
 
-import { versionKey, type HandleSource, type Lookup, type NodeTask, type SecretFileRef, type TaskSource, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot, type ViewSource } from '../../fs/view.js';
+import { versionKey, type HeldVersion, type Lookup, type NodeTask, type SecretFileRef, type TaskSource, type VersionHolds, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot, type ViewSource } from '../../fs/view.js';
 import { ViewChanges, ViewProjection, type NameConflict, type ProjectedState, type SecretVersion } from '../../fs/projection.js';
 export { bindingKey, type Lookup, type NodeTask, type SecretFileRef, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot } from '../../fs/view.js';
 export type { NameConflict } from '../../fs/projection.js';
@@ -23,33 +24,23 @@ export interface SecretPayload {
   createdAtMs: number;
 }
 
-/** One version in memory, shared by the references and handles that use it. */
+/** One version in memory, shared by the references and holds (open handles) that use it. */
 class Held {
-  handles = 0;
+  holds = 0;
   referenced = true;
   constructor(readonly payload: SecretPayload) {}
   get dropped(): boolean {
     return this.payload.data.length === 0;
   }
   release(): void {
-    if (this.handles === 0 && !this.referenced && !this.dropped) {
+    if (this.holds === 0 && !this.referenced && !this.dropped) {
       this.payload.data.fill(0);
       this.payload.data = Buffer.alloc(0);
     }
   }
 }
 
-interface Handle {
-  taskId: string;
-  incarnation: number;
-  target: string;
-  held: Held;
-  revoked: boolean;
-}
-
-const MAX_HANDLE = 0x7fffffff;
-
-export class NodeSecrets implements ProjectedState, ViewSource, HandleSource, TaskSource {
+export class NodeSecrets implements ProjectedState, ViewSource, VersionHolds, TaskSource {
   private tasks = new Map<string, NodeTask>();
   /** Bumped each time a task id is (re)added, so a handle from an earlier life of a task id stays revoked. */
   private incarnations = new Map<string, number>();
@@ -61,12 +52,8 @@ export class NodeSecrets implements ProjectedState, ViewSource, HandleSource, Ta
   private byService = new Map<string, Set<string>>();
   /** Version key → the ids of the tasks whose references name it (held or not). */
   private users = new Map<string, Set<string>>();
-  /** Versions no longer in `versions` (removed or replaced) but still read by open handles. */
+  /** Versions no longer in `versions` (removed or replaced) but still held (read by open handles). */
   private retired = new Set<Held>();
-  private handles = new Map<number, Handle>();
-  /** Task id → its open handles (a change looks only at the handles of the tasks it touched). */
-  private handlesByTask = new Map<string, Set<number>>();
-  private nextHandle = 1;
   private listeners = new Set<(delta: ViewDelta) => void>();
   /** Which task each root name serves, and the tree under them (fs/projection.ts). */
   private readonly projection: ViewProjection;
@@ -91,7 +78,7 @@ export class NodeSecrets implements ProjectedState, ViewSource, HandleSource, Ta
     this.change(new ViewChanges(), upsertTasks, removeTaskIds, addSecrets, removeSecrets);
   }
 
-  /** Called after every change, with what changed in the view (for the native engine, status reporting). */
+  /** Called after every change, with what changed in the view (the native engine, the fuse-native handles, the anchors). */
   onChange(listener: (delta: ViewDelta) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -117,10 +104,6 @@ export class NodeSecrets implements ProjectedState, ViewSource, HandleSource, Ta
   /** The root names claimed by several services now, served by none. */
   nameConflicts(): NameConflict[] {
     return this.projection.nameConflicts();
-  }
-
-  get openHandles(): number {
-    return this.handles.size;
   }
 
   /** Versions held in memory, including old ones kept alive by open handles. */
@@ -173,41 +156,35 @@ export class NodeSecrets implements ProjectedState, ViewSource, HandleSource, Ta
     for (const [key, held] of this.versions) if (!held.dropped) yield [key, held.payload.data];
   }
 
-  // ---- fuse-native's handles ----
+  // ---- fuse-native's open handles (fs/engines/fuse-native-handles.ts) ----
 
-  /** Opens the file's current version; the handle reads that version until released or revoked. */
-  open(path: string): number | undefined {
-    const found = this.lookup(path);
-    if (!found || found.kind !== 'file') return undefined;
-    const held = this.versions.get(versionKey(found.ref.secretId, found.ref.version))!;
-    held.handles++;
-    const fd = this.allocHandle();
-    const taskId = found.task.id;
-    this.handles.set(fd, { taskId, incarnation: this.incarnations.get(taskId)!, target: found.ref.target, held, revoked: false });
-    addTo(this.handlesByTask, taskId, fd);
-    return fd;
-  }
-
-  /** Bytes of the handle's version, or 'revoked' / 'bad-handle'. */
-  read(fd: number, position: number, length: number): Buffer | 'revoked' | 'bad-handle' {
-    const h = this.handles.get(fd);
-    if (!h) return 'bad-handle';
-    if (h.revoked) return 'revoked';
-    const data = h.held.payload.data;
-    return data.subarray(Math.min(position, data.length), Math.min(position + length, data.length));
-  }
-
-  release(fd: number): void {
-    const h = this.handles.get(fd);
-    if (!h) return;
-    this.handles.delete(fd);
-    removeFrom(this.handlesByTask, h.taskId, fd);
-    if (!h.revoked) this.unhold(h.held);
+  /** Keeps a version whole (not zeroed, even once dropped) until the hold is released. */
+  hold(key: string): HeldVersion | undefined {
+    const held = this.versions.get(key);
+    if (!held) return undefined;
+    held.holds++;
+    let released = false;
+    return {
+      get data() {
+        return held.payload.data;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.unhold(held);
+      },
+    };
   }
 
   /** Zeroes and drops everything (agent shutdown). */
   wipe(): void {
     this.replaceAll([], []);
+    // That revoked every binding, so every hold has been released; a version still held is zeroed anyway.
+    for (const held of this.retired) {
+      held.payload.data.fill(0);
+      held.payload.data = Buffer.alloc(0);
+    }
+    this.retired.clear();
   }
 
   // ---- internals: a change costs what it touches ----
@@ -218,8 +195,17 @@ export class NodeSecrets implements ProjectedState, ViewSource, HandleSource, Ta
     for (const id of removeIds) this.removeTask(id, c);
     for (const s of removeSecrets) this.dropVersion(versionKey(s.id, s.version), c);
     const delta = this.projection.delta(c);
-    this.revokeStaleHandles(c.before.keys());
-    for (const l of this.listeners) l(delta);
+    // Every listener sees every change (the fuse-native handles revoke in theirs): one that throws
+    // does not keep the others from it; the first error is thrown after.
+    let failure: { err: unknown } | undefined;
+    for (const l of this.listeners) {
+      try {
+        l(delta);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+    if (failure) throw failure.err;
   }
 
   private addVersion(s: SecretPayload, c: ViewChanges): void {
@@ -291,39 +277,11 @@ export class NodeSecrets implements ProjectedState, ViewSource, HandleSource, Ta
     for (const f of t.files) removeFrom(this.users, versionKey(f.secretId, f.version), t.id);
   }
 
-  /** A handle is revoked once its task (this incarnation) or its reference to that secret is gone. */
-  private revokeStaleHandles(taskIds: Iterable<string>): void {
-    for (const id of taskIds) {
-      for (const fd of this.handlesByTask.get(id) ?? []) {
-        const h = this.handles.get(fd)!;
-        if (h.revoked) continue;
-        const task = this.tasks.get(h.taskId);
-        const alive = task && this.incarnations.get(h.taskId) === h.incarnation
-          && task.files.some((f) => f.target === h.target && f.secretId === h.held.payload.id);
-        if (alive) continue;
-        h.revoked = true;
-        this.unhold(h.held);
-      }
-    }
-  }
-
-  /** One handle fewer on `held`: zeroed and forgotten if that was the last use of a dropped version. */
+  /** One hold fewer on `held`: zeroed and forgotten if that was the last use of a dropped version. */
   private unhold(held: Held): void {
-    held.handles--;
+    held.holds--;
     held.release();
     if (held.dropped) this.retired.delete(held);
-  }
-
-  /**
-   * A handle number for fuse-native, which passes it through an int32 (and treats 0 as "no handle"):
-   * 1 .. 2^31-1, wrapping around, skipping numbers still in use.
-   */
-  private allocHandle(): number {
-    for (;;) {
-      const fd = this.nextHandle;
-      this.nextHandle = fd >= MAX_HANDLE ? 1 : fd + 1;
-      if (!this.handles.has(fd)) return fd;
-    }
   }
 }
 

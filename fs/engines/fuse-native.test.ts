@@ -4,7 +4,7 @@
 // Every mount goes through trackedMount, and after(cleanup) unmounts what a failed test left.
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import { mountSecretsFuseNative } from './fuse-native.js';
+import { mountSecretsFuseNative, type FuseNativeMount } from './fuse-native.js';
 import { cleanup } from '../test/fixtures.js';
 import { viewScenarios } from '../test/view-scenarios.js';
 
@@ -13,15 +13,15 @@ import { viewScenarios } from '../test/view-scenarios.js';
 
 after(cleanup);
 
-viewScenarios({
+viewScenarios<FuseNativeMount>({
   name: 'fuse-native',
   mount: mountSecretsFuseNative,
   skip: false,
   // fs/ops.ts answers EACCES; EIO (its answer to a handler that threw) is tolerated here, as before.
   revokedReadErrors: ['EACCES', 'EIO'],
-  // fuse-native serves from NodeSecrets' own handles and versions.
+  // fuse-native serves NodeSecrets' own buffers, held by the engine's handles (fs/engines/fuse-native-handles.ts).
   versionsHeld: (_m, secrets) => secrets.heldVersions,
-  openHandles: (_m, secrets) => secrets.openHandles,
+  openHandles: (m) => m.stats().handles,
   // A prebuild (prebuilds/linux-x64/node.napi.node) or, where none fits, a local build.
   addon: /\/fuse-native\/\S+\.node$/m,
   checks: {

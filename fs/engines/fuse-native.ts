@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ServedState } from '../view.js';
 import { detachUnmountIfMounted, nativeSys } from '../../common/native.js';
 import { createOps } from '../ops.js';
+import { FuseNativeHandles } from './fuse-native-handles.js';
 import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint, withTimeout } from '../mountpoint.js';
 import { MOUNT_OPTIONS, type MountedSecrets } from './engine.js';
 
@@ -18,7 +19,7 @@ import { MOUNT_OPTIONS, type MountedSecrets } from './engine.js';
 //  - no blocking of the event loop: everything here is async, except the one-off mount call inside
 //    fuse-native and umount2(MNT_DETACH), which does not wait for the file system;
 //  - revocation: direct_io and zero entry/attr/negative timeouts, so every lookup and read reaches
-//    NodeSecrets. direct_io also makes MAP_SHARED fail with ENODEV (libfuse2 cannot negotiate
+//    the view and the handles (fs/engines/fuse-native-handles.ts). direct_io also makes MAP_SHARED fail with ENODEV (libfuse2 cannot negotiate
 //    FUSE_DIRECT_IO_ALLOW_MMAP; README, "Memory maps"; tested in fs/test/view-scenarios.ts).
 
 /**
@@ -68,14 +69,20 @@ function loadFuseNative(): { Fuse: FuseClass; binding: FuseBinding } {
   return fuseNative;
 }
 
+export interface FuseNativeMount extends MountedSecrets {
+  /** The engine's own counters: its open file handles (revoked ones included, until released). */
+  stats(): { handles: number };
+}
+
 /** The fuse-native engine's MountEngine (fs/engines/engine.ts). */
-export async function mountSecretsFuseNative(mountPoint: string, secrets: ServedState, log?: Logger): Promise<MountedSecrets> {
+export async function mountSecretsFuseNative(mountPoint: string, secrets: ServedState, log?: Logger): Promise<FuseNativeMount> {
   const mp = await canonicalMountPoint(mountPoint);
   const native = nativeSys(); // fail early if the addon is not built: we could not unmount
   await prepareMountPoint(mp, log);
 
   const { Fuse, binding } = loadFuseNative();
-  const ops = createOps(secrets, {
+  const handles = new FuseNativeHandles(secrets);
+  const ops = createOps(secrets, handles, {
     rootTimeMs: Date.now(),
     onError: (op, err) => log?.error({ op, err: err instanceof Error ? err.message : String(err) }, 'FUSE handler failed'),
   });
@@ -107,6 +114,7 @@ export async function mountSecretsFuseNative(mountPoint: string, secrets: Served
   let unmounted: Promise<void> | undefined;
   return {
     mountPoint: mp,
+    stats: () => ({ handles: handles.openHandles }),
     unmount() {
       unmounted ??= (async () => {
         await detachOwnMount(mp, mine);

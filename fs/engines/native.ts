@@ -23,8 +23,8 @@ import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from
 // EACCES, an open handle keeps reading the version it opened across a rotation, and a version's C copy
 // is zeroed and freed with its last handle.
 //
-// NodeSecrets keeps its own buffers as before (nothing else changes); its open()/read()/release() are
-// not used by this engine, so its openHandles stays 0 (see NativeEngineMount.stats for the engine's).
+// NodeSecrets keeps its own buffers as before (nothing else changes); this engine never holds them
+// (VersionHolds is for fuse-native's handles): its handles are in C (see NativeEngineMount.stats).
 
 interface EngineStats {
   /** Versions registered (those NodeSecrets holds). */
