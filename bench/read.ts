@@ -19,7 +19,7 @@
 // mean µs per open+read+close. The C file system counts the requests it answers, which gives the
 // FUSE requests one open+read+close costs under these options (the same kernel sends hush the same).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { startAgent, type RunningAgent } from './agent-proc.js';
 import { unary } from '../integration/helpers/grpc.js';
 import {
-  checkInterrupted, onCleanup, sleep, table,
+  checkInterrupted, mountsUnder, onCleanup, sleep, table,
   type BenchModule, type BenchOptions, type BenchResult, type Figure,
 } from './harness.js';
 import { startManager, type RunningManager } from './manager-proc.js';
@@ -88,13 +88,6 @@ function build(dir: string): { hello: string; readloop: string } {
   execFileSync('gcc', ['-O2', '-Wall', '-o', hello, join(SRC, 'hello.c'), ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('gcc', ['-O2', '-Wall', '-o', readloop, join(SRC, 'readloop.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
   return { hello, readloop };
-}
-
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
-    .sort((a, b) => b.length - a.length);
 }
 
 /** Runs readloop on `path` (a child process: it never runs inside a FUSE server). */
