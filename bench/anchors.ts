@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeSecrets } from '../agent/secrets/node-secrets.js';
-import { mountSecretsNative } from '../fs/native-engine.js';
+import { mountSecretsNative } from '../fs/engines/native.js';
 import { TaskAnchors } from '../fs/anchors.js';
 import { detachUnmountIfMounted } from '../common/native.js';
 import { payload, ref, task } from '../fs/test/fixtures.js';

@@ -3,6 +3,7 @@
 // bench that is interrupted or fails still stops the processes and removes the directories it made.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { mountPointsUnder, readMountInfoSync } from '../fs/mountinfo.js';
 
 export interface BenchOptions {
   /** Fewer iterations, for a smoke run. */
@@ -227,12 +228,5 @@ export function sleep(ms: number): Promise<void> {
 
 /** Mount points at or under dir, deepest first (for a cleanup that must unmount before removing dir). */
 export function mountsUnder(dir: string): string[] {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
-      .sort((a, b) => b.length - a.length);
-  } catch {
-    return [];
-  }
+  return mountPointsUnder(readMountInfoSync(), dir);
 }

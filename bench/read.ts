@@ -6,7 +6,7 @@
 //          at MOUNT/read.1/pw through fuse-native (its mount options: ro, direct_io, zero
 //          entry/attr/negative timeouts, default_permissions, allow_other, auto_unmount)
 //          — "hush (fuse-native)" — and, in the same run, a second manager + agent with
-//          HUSH_FS_ENGINE=native (fs/native-engine.ts: same options, requests answered on libfuse's
+//          HUSH_FS_ENGINE=native (fs/engines/native.ts: same options, requests answered on libfuse's
 //          threads) — "hush (native)". HUSH_BENCH_READ_ENGINES=fuse-native or =native runs only one.
 //   C      the smallest libfuse2 high-level file system (bench/fuse-c/hello.c) serving the same
 //          layout (/task.1/secret, dir 0500, file 0400, 64 bytes) with the same options,
@@ -19,7 +19,7 @@
 // mean µs per open+read+close. The C file system counts the requests it answers, which gives the
 // FUSE requests one open+read+close costs under these options (the same kernel sends hush the same).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { startAgent, type RunningAgent } from './agent-proc.js';
 import { unary } from '../integration/helpers/grpc.js';
 import {
-  checkInterrupted, onCleanup, sleep, table,
+  checkInterrupted, mountsUnder, onCleanup, sleep, table,
   type BenchModule, type BenchOptions, type BenchResult, type Figure,
 } from './harness.js';
 import { startManager, type RunningManager } from './manager-proc.js';
@@ -45,7 +45,7 @@ function engines(): Engine[] {
 const TARGET_RATIO = 1.5;
 const SIZE = 64;
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'fuse-c');
-/** The options of hush's mount (fs/mount.ts MOUNT_OPTIONS) that shape the kernel's requests. */
+/** The options of hush's mount (fs/engines/engine.ts MOUNT_OPTIONS) that shape the kernel's requests. */
 const C_OPTIONS = 'ro,direct_io,entry_timeout=0,attr_timeout=0,negative_timeout=0,default_permissions,allow_other,auto_unmount,fsname=hush-bench-c';
 
 interface LoopResult {
@@ -88,13 +88,6 @@ function build(dir: string): { hello: string; readloop: string } {
   execFileSync('gcc', ['-O2', '-Wall', '-o', hello, join(SRC, 'hello.c'), ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('gcc', ['-O2', '-Wall', '-o', readloop, join(SRC, 'readloop.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
   return { hello, readloop };
-}
-
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
-    .sort((a, b) => b.length - a.length);
 }
 
 /** Runs readloop on `path` (a child process: it never runs inside a FUSE server). */

@@ -1,7 +1,7 @@
 // Per-task propagation anchors (fs/anchors.ts) with real mounts in temporary directories (needs root
 // and /dev/fuse, like CI). This process serves the FUSE mounts AND makes the anchor binds of paths in
 // them: the binds run on the threadpool (a synchronous mount(2) of a path of our own FUSE mount would
-// deadlock; every test here would then time out). Like fs/mount.test.ts, this process touches the
+// deadlock; every test here would then time out). Like fs/engines/fuse-native.test.ts, this process touches the
 // mounts only with fs.promises or asynchronous child processes.
 //
 // A "consumer" is what Docker makes of `--mount type=bind,source=<anchors>/<task>,target=...,
@@ -14,8 +14,9 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NodeSecrets, type NodeTask, type SecretPayload } from '../agent/secrets/node-secrets.js';
-import { makeShared, peerGroup, TaskAnchors } from './anchors.js';
-import { mountSecrets, readMountInfo, type MountedSecrets, type MountInfoEntry } from './mount.js';
+import { makeShared, TaskAnchors } from './anchors.js';
+import { mountSecrets, type MountedSecrets } from './mount.js';
+import { peerGroup, readMountInfo, type MountInfoEntry } from './mountinfo.js';
 import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 import { run } from './test/fixtures.js';
 

@@ -1,8 +1,10 @@
-import { chmod, lstat, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { TaskSource } from './view.js';
-import { canonicalMountPoint, readMountInfo, type MountInfoEntry } from './mount.js';
+import { canonicalMountPoint } from './mountpoint.js';
+import { claimAnchorDirectory } from './anchor-owner.js';
+import { isUnder, peerGroup, readMountInfo, type MountInfoEntry } from './mountinfo.js';
 import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 
 // Per-task propagation anchors: containers survive an agent restart.
@@ -19,7 +21,7 @@ import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 //    or the consumers' slave mounts of it would lose their master); mounts left under DIR by a killed
 //    agent (dead FUSE connections: ENOTCONN) are detached, so consumers see ENOENT until the next bind.
 //    DIR/.hush-agent names the agent using DIR: a second live agent is refused (it would detach the
-//    first one's binds).
+//    first one's binds; fs/anchor-owner.ts).
 //  - sync(): the bound anchors become exactly the node's served task directories (task names, not the
 //    service aliases; not a name two services claim, which the view does not serve). follow() runs it now and after every change of NodeSecrets. Runs never overlap.
 //  - stop(): detaches every bind under DIR (they propagate to the consumers). DIR and the empty
@@ -41,29 +43,6 @@ const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 60_000;
 const MAX_DETACH = 16;
-
-/**
- * DIR/.hush-agent: "PID STARTTIME MOUNTPOINT" of the agent using DIR. A second agent on the machine with
- * the same anchor directory would detach the first one's binds at its start: it is refused instead.
- * (Task names never start with a dot; consumers bind DIR/<task> and never see this file.)
- */
-const OWNER_FILE = '.hush-agent';
-
-/**
- * The start time of a live process (field 22 of /proc/PID/stat), which tells it from a later process with
- * the same pid; undefined when there is no such process or it has exited (a zombie not reaped yet).
- */
-async function processStartTime(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
-const isUnder = (path: string, dir: string) => path.startsWith(dir.endsWith('/') ? dir : dir + '/');
 
 /** How makeShared left the directory. */
 export type SharedResult = 'created' | 'kept' | 'reshared';
@@ -98,12 +77,6 @@ export async function makeShared(dir: string): Promise<SharedResult> {
   native.setPropagation(dir, 'private');
   native.setPropagation(dir, 'shared');
   return result;
-}
-
-/** The shared peer group id of a mount (from `shared:N`), if it is shared. */
-export function peerGroup(m: MountInfoEntry): number | undefined {
-  const f = m.optional.find((o) => o.startsWith('shared:'));
-  return f === undefined ? undefined : Number(f.slice('shared:'.length));
 }
 
 /** Mounts strictly below `dir`, deepest first (a stack at one path: top first). */
@@ -155,12 +128,7 @@ export class TaskAnchors {
       throw new Error(`hush: the anchor directory ${d} and the mount point ${mp} must not contain each other`);
     }
     await ensureDirectory(d);
-    const owner = (await readFile(join(d, OWNER_FILE), 'utf8').catch(() => '')).trim().split(' ');
-    const ownerPid = Number(owner[0]);
-    if (Number.isInteger(ownerPid) && ownerPid > 0 && ownerPid !== process.pid && owner[1] && (await processStartTime(ownerPid)) === owner[1]) {
-      throw new Error(`hush: ${d} is the anchor directory of another running agent (pid ${ownerPid}, mount ${owner.slice(2).join(' ')}): give each agent its own --anchors`);
-    }
-    await writeFile(join(d, OWNER_FILE), `${process.pid} ${await processStartTime(process.pid)} ${mp}\n`, { mode: 0o644 });
+    await claimAnchorDirectory(d, mp);
     const shared = await makeShared(d);
     const top = (await readMountInfo()).filter((m) => m.mountPoint === d).pop();
     this.log?.info({ anchors: d, propagation: shared, peerGroup: top && peerGroup(top) }, shared === 'kept' ? 'anchor directory already its own shared peer group' : 'anchor directory made its own shared peer group');

@@ -1,33 +1,26 @@
-// Real FUSE mounts in temporary directories (needs root and /dev/fuse, like CI).
-// This process serves the mounts: it reads them only with async fs.promises calls or from child
-// processes, never with a synchronous fs call (that would block the thread serving the requests).
-// Every mount goes through trackedMount, and after(cleanup) unmounts what a failed test left.
+// The engine registry (fs/mount.ts). Each engine's own file runs the view scenarios; the lifecycle
+// scenarios (fs/test/view-scenarios.ts) check that HUSH_FS_ENGINE=<name> makes mountSecrets use it.
 import assert from 'node:assert/strict';
-import { after } from 'node:test';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { mountSecrets } from './mount.js';
-import { cleanup } from './test/fixtures.js';
-import { viewScenarios } from './test/view-scenarios.js';
 
-// This file proves the fuse-native engine (fs/ops.ts); fs/native-engine.test.ts the native one.
-// Both run the scenarios of fs/test/view-scenarios.ts.
-process.env.HUSH_FS_ENGINE = 'fuse-native';
-
-after(cleanup);
-
-viewScenarios({
-  name: 'fuse-native',
-  mount: mountSecrets,
-  skip: false,
-  // fs/ops.ts answers EACCES; EIO (its answer to a handler that threw) is tolerated here, as before.
-  revokedReadErrors: ['EACCES', 'EIO'],
-  // fuse-native serves from NodeSecrets' own handles and versions.
-  versionsHeld: (_m, secrets) => secrets.heldVersions,
-  openHandles: (_m, secrets) => secrets.openHandles,
-  // A prebuild (prebuilds/linux-x64/node.napi.node) or, where none fits, a local build.
-  addon: /\/fuse-native\/\S+\.node$/m,
-  checks: {
-    rotatedWhileOpen(_m, v1) {
-      assert.ok(!v1.every((b) => b === 0), 'v1 (the very buffer served) kept whole for the open fd');
-    },
-  },
+test('HUSH_FS_ENGINE other than native or fuse-native is refused before the mount point is touched', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-engine-'));
+  const saved = process.env.HUSH_FS_ENGINE;
+  try {
+    for (const name of ['fuse', 'constructor']) {
+      process.env.HUSH_FS_ENGINE = name;
+      await assert.rejects(mountSecrets(join(dir, 'secrets'), new NodeSecrets()), { message: `hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${name}'` });
+    }
+    assert.equal(existsSync(join(dir, 'secrets')), false);
+  } finally {
+    if (saved === undefined) delete process.env.HUSH_FS_ENGINE;
+    else process.env.HUSH_FS_ENGINE = saved;
+    await rm(dir, { recursive: true });
+  }
 });

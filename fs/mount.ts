@@ -1,256 +1,27 @@
-import { chmod, mkdir, readFile, realpath, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServedState } from './view.js';
-import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
-import { createOps } from './ops.js';
+import type { MountEngine, MountedSecrets } from './engines/engine.js';
 
-// Mounts the read-only FUSE view of a NodeSecrets (fs/ops.ts) with fuse-native, and unmounts it
-// without ever spawning a process.
-//
-// Rules this file keeps (see shared/reference/behaviour.md, "FUSE facts measured on this machine"):
-//  - no child process: fuse-native's Fuse.unmount()/fuse.unmount()/close() and its `force` option
-//    exec `fusermount -uz`; we detach with umount2(MNT_DETACH) from our own addon instead, and mark
-//    the /dev/fuse descriptor close-on-exec so that no child of this process can ever inherit it;
-//  - no blocking of the event loop: everything here is async, except the one-off mount call inside
-//    fuse-native and umount2(MNT_DETACH), which does not wait for the file system;
-//  - revocation: direct_io and zero entry/attr/negative timeouts, so every lookup and read reaches
-//    NodeSecrets. direct_io also makes MAP_SHARED fail with ENODEV (libfuse2 cannot negotiate
-//    FUSE_DIRECT_IO_ALLOW_MMAP; README, "Memory maps"; tested in fs/test/view-scenarios.ts).
+// The FUSE engines, by the name HUSH_FS_ENGINE gives; each serves the same read-only view
+// (fs/view.ts) at a mount point made ready by fs/mountpoint.ts:
+//   native       the default (fs/engines/native.ts): requests answered on libfuse's own threads by
+//                fs/native/hushfs.c, from a table in C memory; no hop to the JS thread per request;
+//   fuse-native  fs/engines/fuse-native.ts: fuse-native, every request answered on the JS thread (fs/ops.ts).
+// A new engine is one more entry here, with an fs/test/view-scenarios.ts run of its own.
 
-/** The mount options hush asks for, as they end up in the `-o` string. */
-export const MOUNT_OPTIONS = [
-  'allow_other',
-  'auto_unmount',
-  'default_permissions',
-  'fsname=hush',
-  'ro',
-  'direct_io',
-  'negative_timeout=0',
-  'entry_timeout=0',
-  'attr_timeout=0',
-] as const;
+export { MOUNT_OPTIONS, type MountedSecrets, type MountEngine } from './engines/engine.js';
+
+const ENGINES: Record<string, () => Promise<MountEngine>> = {
+  native: async () => (await import('./engines/native.js')).mountSecretsNative,
+  'fuse-native': async () => (await import('./engines/fuse-native.js')).mountSecretsFuseNative,
+};
 
 /**
- * fuse-native's options. fuse-native 2.2.6 (pinned exactly in package.json; re-check on any upgrade):
- * every option value is truthiness-tested (so zero timeouts are the string '0'), it has no option for
- * `ro`, `direct_io` or `negative_timeout`, and it joins `name=value` pairs with commas into one `-o`
- * string that libfuse splits on commas again: the fsname value carries the three missing options.
- */
-const FUSE_NATIVE_OPTIONS = {
-  allowOther: true,
-  autoUnmount: true,
-  defaultPermissions: true,
-  fsname: 'hush,ro,direct_io,negative_timeout=0',
-  entryTimeout: '0',
-  attrTimeout: '0',
-  // No per-request timer: every handler answers synchronously (the default arms a 15 s setTimeout per request).
-  timeout: false,
-  // Never `force`: it execs fusermount. The mount point is prepared here (mkdir: false).
-  force: false,
-  mkdir: false,
-} as const;
-
-const MOUNT_TIMEOUT_MS = 10_000;
-const STAT_TIMEOUT_MS = 2_000;
-const MAX_DETACH = 16;
-
-export interface MountedSecrets {
-  /** The canonical (symlink-free) path of the mount point. */
-  readonly mountPoint: string;
-  /** Detaches the mount (open files keep being served until closed) and lets the process exit. Idempotent. */
-  unmount(): Promise<void>;
-}
-
-// ---- fuse-native, loaded the CommonJS way ----
-
-interface FuseInstance {
-  _thread: Buffer | null;
-  mount(cb: (err: Error | null) => void): void;
-}
-type FuseClass = new (mnt: string, ops: object, opts: object) => FuseInstance;
-interface FuseBinding {
-  fuse_native_unmount(mnt: string, thread: Buffer): void;
-}
-
-let fuseNative: { Fuse: FuseClass; binding: FuseBinding } | undefined;
-
-function loadFuseNative(): { Fuse: FuseClass; binding: FuseBinding } {
-  if (fuseNative) return fuseNative;
-  const req = createRequire(import.meta.url);
-  const Fuse = req('fuse-native') as FuseClass;
-  // fuse-native does not export its binding; node-gyp-build resolved from fuse-native's own directory
-  // returns the same (cached) native module it uses.
-  const fuseDir = dirname(req.resolve('fuse-native/package.json'));
-  const nodeGypBuild = createRequire(join(fuseDir, 'index.js'))('node-gyp-build') as (dir: string) => FuseBinding;
-  fuseNative = { Fuse, binding: nodeGypBuild(fuseDir) };
-  return fuseNative;
-}
-
-// ---- /proc/self/mountinfo ----
-
-export interface MountInfoEntry {
-  id: number;
-  parentId: number;
-  mountPoint: string;
-  /** Per-mount options (ro, nosuid, ...). */
-  mountOptions: string[];
-  /** Optional fields: propagation (shared:N, master:N, propagate_from:N, unbindable). */
-  optional: string[];
-  fstype: string;
-  source: string;
-  /** Per-superblock options (default_permissions, allow_other, user_id=..., ...). */
-  superOptions: string[];
-}
-
-const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-
-/** Every mount of this process's mount namespace, in /proc/self/mountinfo order (parents before children). */
-export async function readMountInfo(): Promise<MountInfoEntry[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const out: MountInfoEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const fields = line.split(' ');
-    const sep = fields.indexOf('-', 6);
-    if (sep < 0 || fields.length < sep + 4) continue;
-    out.push({
-      id: Number(fields[0]),
-      parentId: Number(fields[1]),
-      mountPoint: unescapeMountinfo(fields[4]),
-      mountOptions: fields[5].split(','),
-      optional: fields.slice(6, sep),
-      fstype: fields[sep + 1],
-      source: unescapeMountinfo(fields[sep + 2]),
-      superOptions: fields[sep + 3].split(','),
-    });
-  }
-  return out;
-}
-
-/** The mounts of this process's mount namespace at `mountPoint` (canonical path), bottom to top. */
-export async function mountInfoAt(mountPoint: string): Promise<MountInfoEntry[]> {
-  return (await readMountInfo()).filter((m) => m.mountPoint === mountPoint);
-}
-
-const isFuse = (fstype: string) => fstype === 'fuse' || fstype.startsWith('fuse.') || fstype === 'fuseblk' || fstype.startsWith('fuseblk.');
-
-/** The canonical path of a mount point that may itself be a dead mount (only its parent is resolved). */
-export async function canonicalMountPoint(mountPoint: string): Promise<string> {
-  const abs = resolve(mountPoint);
-  if (abs === '/') throw new Error('hush: refusing to mount secrets on /');
-  let parent = dirname(abs);
-  try {
-    parent = await realpath(parent);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  return join(parent, basename(abs));
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hush: ${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Detaches whatever FUSE file system is mounted at `mountPoint` (a stale mount left by a killed agent,
- * or one whose daemon no longer answers: stat → ENOTCONN), then makes sure the mount point is a
- * directory, creating it 0755 if missing.
- */
-export async function prepareMountPoint(mountPoint: string, log?: Logger): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    if (attempt >= MAX_DETACH) throw new Error(`hush: cannot clear the FUSE mounts at ${mountPoint}`);
-    const fuseMounts = (await mountInfoAt(mountPoint)).filter((m) => isFuse(m.fstype));
-    if (fuseMounts.length > 0) {
-      const top = fuseMounts[fuseMounts.length - 1];
-      log?.warn({ mountPoint, fstype: top.fstype, source: top.source, mountId: top.id }, 'detaching a FUSE mount left at the mount point');
-      detachUnmountIfMounted(mountPoint);
-      continue;
-    }
-    let st;
-    try {
-      st = await withTimeout(stat(mountPoint), STAT_TIMEOUT_MS, `stat ${mountPoint}`);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTCONN') {
-        log?.warn({ mountPoint }, 'mount point is a dead FUSE mount (ENOTCONN); detaching it');
-        if (!detachUnmountIfMounted(mountPoint)) throw new Error(`hush: ${mountPoint} is not connected and cannot be detached`);
-        continue;
-      }
-      if (code !== 'ENOENT') throw err;
-      await mkdir(mountPoint, { recursive: true, mode: 0o755 });
-      await chmod(mountPoint, 0o755);
-      log?.info({ mountPoint }, 'created the mount point');
-      return;
-    }
-    if (!st.isDirectory()) throw new Error(`hush: mount point ${mountPoint} is not a directory`);
-    return;
-  }
-}
-
-/**
- * Mounts `secrets` read-only at `mountPoint` (see fs/ops.ts for the layout). Resolves once the kernel
- * has initialised the connection, i.e. the files can be read.
+ * Mounts `secrets` read-only at `mountPoint` with the engine HUSH_FS_ENGINE names (default: native).
+ * Resolves once the kernel has initialised the connection, i.e. the files can be read.
  */
 export async function mountSecrets(mountPoint: string, secrets: ServedState, log?: Logger): Promise<MountedSecrets> {
-  // The native engine (default) serves the same view on libfuse's threads (fs/native-engine.ts):
-  // no hop to the JS thread per FUSE request. HUSH_FS_ENGINE=fuse-native selects the JS one.
   const engine = process.env.HUSH_FS_ENGINE || 'native';
-  if (engine === 'native') return (await import('./native-engine.js')).mountSecretsNative(mountPoint, secrets, log);
-  if (engine !== 'fuse-native') throw new Error(`hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${engine}'`);
-  const mp = await canonicalMountPoint(mountPoint);
-  const native = nativeSys(); // fail early if the addon is not built: we could not unmount
-  await prepareMountPoint(mp, log);
-
-  const { Fuse, binding } = loadFuseNative();
-  const ops = createOps(secrets, {
-    rootTimeMs: Date.now(),
-    onError: (op, err) => log?.error({ op, err: err instanceof Error ? err.message : String(err) }, 'FUSE handler failed'),
-  });
-  const fuse = new Fuse(mp, ops, FUSE_NATIVE_OPTIONS);
-  try {
-    await withTimeout(
-      new Promise<void>((ok, fail) => fuse.mount((err) => (err ? fail(err) : ok()))),
-      MOUNT_TIMEOUT_MS,
-      `mount at ${mp}`,
-    );
-  } catch (err) {
-    // fuse-native can fail after the kernel mount exists (fuse_new, INIT never answered): do not leave it.
-    try {
-      detachUnmountIfMounted(mp);
-    } catch {
-      // reported below
-    }
-    if (fuse._thread) binding.fuse_native_unmount(mp, fuse._thread);
-    throw new Error(`hush: FUSE mount at ${mp} failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  // libfuse2 got /dev/fuse (and, for auto_unmount, a control socket to its fusermount helper) without
-  // O_CLOEXEC: a child process would keep the connection alive after this process dies and every
-  // access would hang (D state). This process spawns none, and no child could inherit them anyway.
-  const marked = native.cloexecFuseFds();
-
-  const mine = (await mountInfoAt(mp)).filter((m) => isFuse(m.fstype)).pop();
-  log?.info({ mountPoint: mp, mountId: mine?.id, options: MOUNT_OPTIONS.join(','), cloexecMarked: marked }, 'secrets mounted');
-
-  let unmounted: Promise<void> | undefined;
-  return {
-    mountPoint: mp,
-    unmount() {
-      unmounted ??= (async () => {
-        // Detach only our own mount: if it is already gone and another one sits there, leave that alone.
-        const top = (await mountInfoAt(mp)).pop();
-        if (top && (mine === undefined || top.id === mine.id)) detachUnmountIfMounted(mp);
-        // What fuse-native's _close does after `fusermount -uz`: unref its uv_async so the loop can exit.
-        // The FUSE thread ends by itself once the kernel drops the connection (last open file closed).
-        if (fuse._thread) binding.fuse_native_unmount(mp, fuse._thread);
-        log?.info({ mountPoint: mp }, 'secrets unmounted');
-      })();
-      return unmounted;
-    },
-  };
+  if (!Object.hasOwn(ENGINES, engine)) throw new Error(`hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${engine}'`);
+  return (await ENGINES[engine]())(mountPoint, secrets, log);
 }

@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:fs';
 import { describe, it } from 'node:test';
 import { NodeSecrets } from '../agent/secrets/node-secrets.js';
+import { FuseNativeHandles } from './engines/fuse-native-handles.js';
 import { createOps, EACCES, EBADF, EIO, EISDIR, ENOENT, ENOTDIR, EROFS, WRITE_OPS, type FuseOps, type FuseStat } from './ops.js';
 
 const T = 1_700_000_000_555;
 
-function setup(): { secrets: NodeSecrets; ops: FuseOps } {
+function setup(): { secrets: NodeSecrets; handles: FuseNativeHandles; ops: FuseOps } {
   const secrets = new NodeSecrets();
   secrets.replaceAll(
     [{ id: 't1', name: 'web.1', serviceName: 'web', files: [{ secretId: 's1', secretName: 's', version: 2, target: 'db', uid: 1000, gid: 1001, mode: 0o4640 }] }],
     [{ id: 's1', name: 's', version: 2, data: Buffer.from('0123456789'), createdAtMs: T }],
   );
-  return { secrets, ops: createOps(secrets, { rootTimeMs: 42 }) };
+  const handles = new FuseNativeHandles(secrets);
+  return { secrets, handles, ops: createOps(secrets, handles, { rootTimeMs: 42 }) };
 }
 
 /** Calls a handler and returns the arguments it called back with (handlers answer synchronously). */
@@ -64,7 +66,7 @@ describe('fuse ops', () => {
   });
 
   it('open: read-only access gives a handle >= 1 as cb(0, fd); write access EROFS; directories EISDIR', () => {
-    const { ops, secrets } = setup();
+    const { ops, handles } = setup();
     const [r, fd] = call(ops.open, '/web.1/db', constants.O_RDONLY) as [number, number];
     assert.equal(r, 0);
     assert.ok(Number.isInteger(fd) && fd >= 1);
@@ -73,11 +75,11 @@ describe('fuse ops', () => {
     }
     assert.deepEqual(call(ops.open, '/web.1', constants.O_RDONLY), [EISDIR]);
     assert.deepEqual(call(ops.open, '/nope/db', constants.O_RDONLY), [ENOENT]);
-    assert.equal(secrets.openHandles, 1);
+    assert.equal(handles.openHandles, 1);
   });
 
   it('read copies the bytes of the handle; EACCES once revoked; EBADF for an unknown handle', () => {
-    const { ops, secrets } = setup();
+    const { ops, secrets, handles } = setup();
     const [, fd] = call(ops.open, '/web.1/db', constants.O_RDONLY) as [number, number];
     const buf = Buffer.alloc(4);
     assert.deepEqual(call(ops.read, '/web.1/db', fd, buf, 4, 3), [4]);
@@ -89,7 +91,7 @@ describe('fuse ops', () => {
     assert.deepEqual(call(ops.read, '/web.1/db', fd, big, 100, 0), [EACCES]);
     assert.deepEqual(call(ops.read, '/web.1/db', 999, big, 100, 0), [EBADF]);
     assert.deepEqual(call(ops.release, '/web.1/db', fd), [0]);
-    assert.equal(secrets.openHandles, 0);
+    assert.equal(handles.openHandles, 0);
   });
 
   it('every write-type operation answers EROFS', () => {
@@ -129,7 +131,7 @@ describe('fuse ops', () => {
   it('a handler that throws answers EIO and reports the operation, without data', () => {
     const broken = { lookup: () => { throw new Error('boom'); } } as unknown as NodeSecrets;
     const seen: string[] = [];
-    const ops = createOps(broken, { rootTimeMs: 0, onError: (op) => seen.push(op) });
+    const ops = createOps(broken, new FuseNativeHandles(broken), { rootTimeMs: 0, onError: (op) => seen.push(op) });
     assert.deepEqual(call(ops.getattr, '/x'), [EIO]);
     assert.deepEqual(call(ops.open, '/x', 0), [EIO]);
     assert.deepEqual(seen, ['getattr', 'open']);

@@ -1,16 +1,17 @@
 import { constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { ServedState } from './view.js';
+import type { ViewSource } from './view.js';
+import type { HandleSource } from './engines/fuse-native-handles.js';
 
-// The fuse-native operations: a read-only view over NodeSecrets.
+// The fuse-native operations: a read-only view (fs/view.ts), its open files in a FuseNativeHandles.
 //
 //   /                       root:root 0711 (ROOT_MODE)
-//   /<task name>/           uid/gid of the task's first reference, mode from NodeSecrets (dirMode)
+//   /<task name>/           uid/gid of the task's first reference, mode from the view (dirMode)
 //   /<task name>/<target>   the reference's uid, gid, mode; size = payload length; mtime = version time
 //   /<service>/<target>     the same files, when the node has exactly one task of that service
 //
 // Every handler runs on the JS thread (fuse-native hands each FUSE request from libfuse's threads to
-// the event loop): each is a map lookup in NodeSecrets and one callback, nothing more. No handler
+// the event loop): each is a map lookup in the view or the handles and one callback, nothing more. No handler
 // may block, await, touch the network or log a secret value.
 //
 // fuse-native's callback convention: the first argument is the result, a negative errno or >= 0
@@ -110,7 +111,7 @@ export interface OpsOptions {
  * thread: ENOSYS makes the kernel stop asking (flush, getxattr) or fall back (fgetattr → getattr), and
  * with `default_permissions` the kernel checks modes itself.
  */
-export function createOps(secrets: ServedState, options: OpsOptions): FuseOps {
+export function createOps(secrets: Pick<ViewSource, 'lookup'>, handles: HandleSource, options: OpsOptions): FuseOps {
   const t = options.rootTimeMs;
   const rootStat: FuseStat = { mode: S_IFDIR | ROOT_MODE, uid: 0, gid: 0, size: 0, nlink: 2, blksize: BLOCK, blocks: 0, atime: t, mtime: t, ctime: t };
   const failed = (op: string, err: unknown, cb: Done) => {
@@ -177,7 +178,7 @@ export function createOps(secrets: ServedState, options: OpsOptions): FuseOps {
         if (!found) return cb(ENOENT);
         if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_WRITE_EFFECT) !== 0) return cb(EROFS);
         if (found.kind !== 'file') return cb(EISDIR);
-        const fd = secrets.open(path);
+        const fd = handles.open(path);
         // A handle is >= 1: fuse-native ignores 0 (it would leave fh unset).
         if (fd === undefined || fd < 1) return cb(ENOENT);
         return cb(0, fd);
@@ -188,7 +189,7 @@ export function createOps(secrets: ServedState, options: OpsOptions): FuseOps {
 
     read(_path, fd, buf, len, pos, cb) {
       try {
-        const data = secrets.read(fd, pos, len);
+        const data = handles.read(fd, pos, len);
         if (data === 'revoked') return cb(EACCES);
         if (data === 'bad-handle') return cb(EBADF);
         return cb(data.copy(buf, 0, 0, Math.min(data.length, len, buf.length)));
@@ -199,7 +200,7 @@ export function createOps(secrets: ServedState, options: OpsOptions): FuseOps {
 
     release(_path, fd, cb) {
       try {
-        secrets.release(fd);
+        handles.release(fd);
         return cb(0);
       } catch (err) {
         failed('release', err, cb);

@@ -1,7 +1,8 @@
 // The view the FUSE engines serve, and what they read it from. The agent's NodeSecrets
 // (agent/secrets/node-secrets.ts) implements these interfaces; fs/ imports nothing of agent/.
-// A task (NodeTask) serves its references (SecretFileRef) as files; the view projects tasks into the
-// mount's root entries, directories and files (ViewSnapshot, then ViewDelta per change).
+// A task (NodeTask) serves its references (SecretFileRef) as files; the view (fs/projection.ts)
+// projects tasks into the mount's root entries, directories and files (ViewSnapshot, then ViewDelta
+// per change).
 
 export interface SecretFileRef {
   secretId: string;
@@ -20,10 +21,11 @@ export interface NodeTask {
   files: SecretFileRef[];
 }
 
+/** What a mount path is; a file carries its binding and version as its ViewFile does. */
 export type Lookup =
   | { kind: 'root'; names: string[] }
   | { kind: 'dir'; task: NodeTask; uid: number; gid: number; mode: number; mtimeMs: number }
-  | { kind: 'file'; task: NodeTask; ref: SecretFileRef; size: number; mtimeMs: number };
+  | { kind: 'file'; task: NodeTask; ref: SecretFileRef; size: number; mtimeMs: number; binding: string; version: string };
 
 /** A served directory of the view (a task under its name or its service alias). */
 export interface ViewDir {
@@ -47,7 +49,7 @@ export interface ViewFile {
   mtimeMs: number;
   /** The reference a handle opened through this path stays bound to (see bindingKey). */
   binding: string;
-  /** The version it serves: `${secretId}@${version}`, a key of ViewSnapshot.versions. */
+  /** The version it serves (versionKey), a key of ViewSnapshot.versions. */
   version: string;
 }
 
@@ -86,6 +88,9 @@ export interface ViewDelta {
   readonly versions: ReadonlyMap<string, Buffer | null>;
 }
 
+/** The key of one secret version: `${secretId}@${version}` (also the native engine's blob id). */
+export const versionKey = (secretId: string, version: number) => `${secretId}@${version}`;
+
 /**
  * A handle stays readable while its task (the same incarnation) still has a reference with its target
  * to its secret id (revokeStaleHandles): that triple, as one key.
@@ -123,13 +128,20 @@ export interface ViewSource {
 }
 
 /**
- * Open handles kept by the view's owner, for the fuse-native engine (the native engine keeps its own
- * in C): a handle reads the version it opened until its binding is revoked.
+ * Versions kept readable for the fuse-native engine's open handles (fs/engines/fuse-native-handles.ts;
+ * the native engine keeps its own copies in C): the state zeroes a version it dropped only once every
+ * hold on it is released.
  */
-export interface HandleSource {
-  open(path: string): number | undefined;
-  read(fd: number, position: number, length: number): Buffer | 'revoked' | 'bad-handle';
-  release(fd: number): void;
+export interface VersionHolds {
+  /** Holds the version (by versionKey) the state has now; undefined when it has none. */
+  hold(version: string): HeldVersion | undefined;
+}
+
+export interface HeldVersion {
+  /** Its bytes, whole until release(). */
+  readonly data: Buffer;
+  /** Lets the state zero and drop the version once nothing else uses it. Idempotent. */
+  release(): void;
 }
 
 /** What the per-task anchors follow: the tasks on the node and whether each is served. */
@@ -140,5 +152,5 @@ export interface TaskSource {
   onChange(listener: (delta: ViewDelta) => void): () => void;
 }
 
-/** What mountSecrets() serves: the view and, for the fuse-native engine, its handles. */
-export type ServedState = ViewSource & HandleSource;
+/** What mountSecrets() serves: the view and, for the fuse-native engine's handles, holds on its versions. */
+export type ServedState = ViewSource & VersionHolds;

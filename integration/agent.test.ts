@@ -17,10 +17,11 @@ import {
   distinctive, freePort, hush, hushOk, initManager, startManager as startManagerProc,
   type InitializedManager, type LogLine, type RunningManager,
 } from './helpers/manager.js';
-import {
-  allMounts, canonical, catFile, cleanUpAgents, ensureUnmounted, killReaders, listDir, mountsAt, openReader, sh, statFile,
-  startAgent as startAgentProc, waitUnmounted, waitUntil, type RunningAgent, type StatResult,
-} from './helpers/agent.js';
+import { cleanUpAgents, startAgent as startAgentProc, type RunningAgent } from './helpers/agent-process.js';
+import { allMounts, canonical, ensureUnmounted, mountsAt, waitUnmounted } from './helpers/mounts.js';
+import { catFile, listDir, sh, statFile, type StatResult } from './helpers/proc.js';
+import { killReaders, openReader } from './helpers/fd-reader.js';
+import { waitUntil } from '../common/testing/wait.js';
 
 const HEARTBEAT = '500ms';
 const NOBODY = { uid: 65534, gid: 65534 };

@@ -25,11 +25,14 @@
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { hush, hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './helpers/manager.js';
-import { catFile, cleanUpAgents, run, sleep, startAgent, waitUntil, type RunningAgent } from './helpers/agent.js';
+import { cleanUpAgents, startAgent, type RunningAgent } from './helpers/agent-process.js';
+import { mountPointsUnderSync } from './helpers/mounts.js';
+import { catFile, run, sleep } from './helpers/proc.js';
+import { waitUntil } from '../common/testing/wait.js';
 import {
   DockerUnavailable, errnoOf, startDocker, startReader, timeline, uptime,
   type Docker, type ReaderContainer, type Sample,
@@ -84,24 +87,18 @@ async function waitReaderOk(c: ReaderContainer, expectedSha: string, since = 0, 
 const after_ = (ss: Sample[], t: number) => ss.filter((s) => s.t >= t);
 const errnos = (ss: Sample[]) => [...new Set(ss.filter((s) => !s.ok).map((s) => s.errno!))].sort();
 
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4])
-    .filter((p): p is string => !!p && (p === dir || p.startsWith(dir + '/')))
-    .sort((a, b) => b.length - a.length);
-}
-
 /** Lazily unmounts everything at or below `dir`, deepest first. */
 async function unmountAllUnder(dir: string): Promise<void> {
   for (let i = 0; i < 4; i++) {
-    const left = mountsUnder(dir);
+    const left = mountPointsUnderSync(dir);
     if (left.length === 0) return;
     for (const p of left) await run('umount', ['-l', p], { timeoutMs: 10_000 });
   }
 }
 
 process.once('exit', () => {
-  for (const p of mountsUnder(ROOT)) spawnSync('umount', ['-l', p], { timeout: 5000, stdio: 'ignore' });
-  if (mountsUnder(ROOT).length === 0) rmSync(ROOT, { recursive: true, force: true });
+  for (const p of mountPointsUnderSync(ROOT)) spawnSync('umount', ['-l', p], { timeout: 5000, stdio: 'ignore' });
+  if (mountPointsUnderSync(ROOT).length === 0) rmSync(ROOT, { recursive: true, force: true });
 });
 
 before(async () => {
@@ -124,7 +121,7 @@ after(async () => {
   await unmountAllUnder(ROOT);
   await mgr?.stop();
   m?.remove();
-  const left = mountsUnder(ROOT);
+  const left = mountPointsUnderSync(ROOT);
   if (left.length === 0) rmSync(ROOT, { recursive: true, force: true });
   else console.error(`containers.test: left ${ROOT} in place: still mounted below it: ${left.join(', ')}`);
 });

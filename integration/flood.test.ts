@@ -12,7 +12,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distinctive, freePort, hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './helpers/manager.js';
-import { catFile, cleanUpAgents, startAgent, waitUntil, type RunningAgent } from './helpers/agent.js';
+import { cleanUpAgents, startAgent, type RunningAgent } from './helpers/agent-process.js';
+import { catFile } from './helpers/proc.js';
+import { waitUntil } from '../common/testing/wait.js';
 import { TestNode } from './helpers/node.js';
 import { silentConnection, startFlood } from './helpers/flood.js';
 

@@ -8,7 +8,9 @@ import {
   assertRefused, distinctive, hush, hushOk, oneErrorLine, withManager, type RefusedCall, type RunningManager,
 } from './helpers/manager.js';
 import { controlUnixClient, statusName, unary, unaryError } from './helpers/grpc.js';
-import { statFile, startAgent, waitUntil, cleanUpAgents } from './helpers/agent.js';
+import { startAgent, cleanUpAgents } from './helpers/agent-process.js';
+import { statFile } from './helpers/proc.js';
+import { waitUntil } from '../common/testing/wait.js';
 
 interface WireReference { secretName: string; target: string; mode?: number }
 interface WireService { id: string; name: string; secrets: WireReference[]; constraints: string[] }

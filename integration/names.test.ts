@@ -14,7 +14,10 @@ import {
   distinctive, freePort, hush, hushOk, initManager, oneErrorLine, startManager,
   type InitializedManager, type RunningManager,
 } from './helpers/manager.js';
-import { allMounts, canonical, catFile, cleanUpAgents, listDir, startAgent, waitUntil, type RunningAgent } from './helpers/agent.js';
+import { cleanUpAgents, startAgent, type RunningAgent } from './helpers/agent-process.js';
+import { allMounts, canonical } from './helpers/mounts.js';
+import { catFile, listDir } from './helpers/proc.js';
+import { waitUntil } from '../common/testing/wait.js';
 import { openSqliteStore } from '../manager/store/sqlite.js';
 import { STORE_FILE } from '../manager/cluster/init.js';
 import { encode, keys, type ServiceRecord, type TaskRecord } from '../manager/state/records.js';

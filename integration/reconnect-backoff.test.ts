@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECONNECT_CAP_MS } from '../agent/backoff.js';
 import { distinctive, freePort, hushOk, initManager, startManager, type RunningManager } from './helpers/manager.js';
-import { cleanUpAgents, statFile, startAgent, waitUntil, type RunningAgent } from './helpers/agent.js';
+import { cleanUpAgents, startAgent, type RunningAgent } from './helpers/agent-process.js';
+import { statFile } from './helpers/proc.js';
+import { waitUntil } from '../common/testing/wait.js';
 
 /** How long the manager stays down: long enough for the old backoff to have passed 10 s. */
 const DOWN_MS = 20_000;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../common/testing/seeded-random.js';
 import { describeTasks } from '../status.js';
+import { FuseNativeHandles } from '../../fs/engines/fuse-native-handles.js';
 import { NodeSecrets, type NameConflict, type NodeTask, type SecretPayload } from './node-secrets.js';
 
 const T0 = 1_700_000_000_000;
@@ -31,15 +32,17 @@ function claimsOf(tasks: NodeTask[]): Map<string, Set<string>> {
   return claims;
 }
 
+/** Opens and reads a file as the fuse-native engine does. */
 function readFile(s: NodeSecrets, path: string): string | undefined {
-  const fd = s.open(path);
+  const handles = new FuseNativeHandles(s);
+  const fd = handles.open(path);
   if (fd === undefined) return undefined;
   try {
-    const r = s.read(fd, 0, 1 << 16);
+    const r = handles.read(fd, 0, 1 << 16);
     assert.ok(Buffer.isBuffer(r), `read ${path}: ${String(r)}`);
     return r.toString();
   } finally {
-    s.release(fd);
+    handles.release(fd);
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FuseNativeHandles } from '../../fs/engines/fuse-native-handles.js';
 import { RandomChanges } from '../../fs/test/random-changes.js';
 import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot } from './node-secrets.js';
 
@@ -19,8 +20,9 @@ function task(id: string, name: string, serviceName: string, files: SecretFileRe
 
 const isZero = (b: Buffer) => b.every((x) => x === 0);
 
-function readAll(s: NodeSecrets, fd: number): string {
-  const r = s.read(fd, 0, 1 << 20);
+/** Reads a handle whole, as the fuse-native engine does (fs/engines/fuse-native-handles.ts). */
+function readAll(h: FuseNativeHandles, fd: number): string {
+  const r = h.read(fd, 0, 1 << 20);
   assert.ok(Buffer.isBuffer(r), `read gave ${String(r)}`);
   return r.toString();
 }
@@ -99,14 +101,6 @@ describe('NodeSecrets', () => {
     assert.equal(s.lookup('/nope'), undefined);
     assert.equal(s.lookup('/web.1/db/more'), undefined);
     assert.equal(s.lookup('web.1/db'), undefined);
-    const fd = s.open('/web.1/db')!;
-    assert.ok(fd >= 1);
-    assert.equal(readAll(s, fd), 'pw-3');
-    assert.equal(s.read(fd, 1, 2).toString(), 'w-');
-    assert.equal(s.read(fd, 10, 5).toString(), '');
-    assert.equal(s.read(fd + 1000, 0, 1), 'bad-handle');
-    assert.equal(s.open('/web.1'), undefined, 'a directory is not opened');
-    assert.equal(s.open('/nope/db'), undefined);
   });
 
   it('aliases a service to its task only when the node has exactly one task of it; a name two services claim is served for neither', () => {
@@ -137,25 +131,27 @@ describe('NodeSecrets', () => {
 
   it('replaceAll revokes whatever is absent and zeroes dropped payloads', () => {
     const s = new NodeSecrets();
+    const h = new FuseNativeHandles(s);
     const p1 = payload('s1', 1, 'one');
     const p2 = payload('s2', 1, 'two');
     s.replaceAll([task('t1', 'a.1', 'a', [ref('s1', 1, 'one')]), task('t2', 'b.1', 'b', [ref('s2', 1, 'two')])], [p1, p2]);
-    const fd1 = s.open('/a.1/one')!;
-    const fd2 = s.open('/b.1/two')!;
+    const fd1 = h.open('/a.1/one')!;
+    const fd2 = h.open('/b.1/two')!;
     s.replaceAll([task('t2', 'b.1', 'b', [ref('s2', 1, 'two')])], [payload('s2', 1, 'two')]);
     assert.equal(s.lookup('/a.1'), undefined);
-    assert.equal(s.read(fd1, 0, 10), 'revoked');
-    assert.equal(readAll(s, fd2), 'two', 'a task present in both snapshots keeps its handles');
+    assert.equal(h.read(fd1, 0, 10), 'revoked');
+    assert.equal(readAll(h, fd2), 'two', 'a task present in both snapshots keeps its handles');
     assert.ok(isZero(p1.data), 's1 payload zeroed');
     assert.equal(p2.data.toString(), 'two', 'the held copy of s2 is kept');
     assert.equal(s.heldVersions, 1);
-    s.release(fd1);
-    s.release(fd2);
-    assert.equal(s.openHandles, 0);
+    h.release(fd1);
+    h.release(fd2);
+    assert.equal(h.openHandles, 0);
   });
 
   it('a duplicate payload is zeroed, never the held one (even when the same object is passed again)', () => {
     const s = new NodeSecrets();
+    const h = new FuseNativeHandles(s);
     const p = payload('s1', 1, 'keep');
     const t = task('t1', 'a.1', 'a', [ref('s1', 1, 'f')]);
     s.replaceAll([t], [p]);
@@ -164,7 +160,7 @@ describe('NodeSecrets', () => {
     const dup = payload('s1', 1, 'keep');
     s.apply([], [], [dup]);
     assert.ok(isZero(dup.data));
-    assert.equal(readAll(s, s.open('/a.1/f')!), 'keep');
+    assert.equal(readAll(h, h.open('/a.1/f')!), 'keep');
   });
 
   it('applies incremental changes: add a task, update its references, remove it', () => {
@@ -192,116 +188,33 @@ describe('NodeSecrets', () => {
     assert.equal(s.lookup('/a.1/missing'), undefined);
   });
 
-  it('revokes a handle when its task is removed', () => {
-    const s = new NodeSecrets();
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [payload('s1', 1, 'secret')]);
-    const fd = s.open('/a.1/f')!;
-    assert.equal(readAll(s, fd), 'secret');
-    s.apply([], ['t1'], []);
-    assert.equal(s.lookup('/a.1/f'), undefined);
-    assert.equal(s.read(fd, 0, 10), 'revoked');
-    s.release(fd);
-    assert.equal(s.read(fd, 0, 10), 'bad-handle');
-  });
-
-  it('revokes a handle when its reference is dropped from a task that stays', () => {
-    const s = new NodeSecrets();
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f'), ref('s2', 1, 'g')])], [], [payload('s1', 1, 'eff'), payload('s2', 1, 'gee')]);
-    const f = s.open('/a.1/f')!;
-    const g = s.open('/a.1/g')!;
-    s.apply([task('t1', 'a.1', 'a', [ref('s2', 1, 'g')])], [], []);
-    assert.equal(s.lookup('/a.1/f'), undefined);
-    assert.equal(s.read(f, 0, 10), 'revoked');
-    assert.equal(readAll(s, g), 'gee');
-  });
-
-  it('revokes a handle when its target now names another secret', () => {
-    const s = new NodeSecrets();
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [payload('s1', 1, 'old'), payload('s2', 1, 'other')]);
-    const fd = s.open('/a.1/f')!;
-    s.apply([task('t1', 'a.1', 'a', [ref('s2', 1, 'f')])], [], []);
-    assert.equal(s.read(fd, 0, 10), 'revoked');
-    assert.equal(readAll(s, s.open('/a.1/f')!), 'other');
-  });
-
-  it('a task re-added under the same id does not revive a handle from its earlier life', () => {
-    const s = new NodeSecrets();
-    const t = task('t1', 'a.1', 'a', [ref('s1', 1, 'f')]);
-    s.apply([t], [], [payload('s1', 1, 'v')]);
-    const fd = s.open('/a.1/f')!;
-    s.apply([], ['t1'], []);
-    s.apply([t], [], []);
-    assert.equal(s.lookup('/a.1/f')?.kind, 'file');
-    assert.equal(s.read(fd, 0, 10), 'revoked');
-    const fresh = s.open('/a.1/f')!;
-    assert.equal(readAll(s, fresh), 'v');
-  });
-
-  it('rotation: an open handle reads its version whole; the old buffer is zeroed when its last handle closes', () => {
-    const s = new NodeSecrets();
-    const v1 = payload('s1', 1, 'version-one-is-longer');
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [v1]);
-    const old = s.open('/a.1/f')!;
-    const old2 = s.open('/a.1/f')!;
-    assert.equal(s.read(old, 0, 8).toString(), 'version-');
-
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 2, 'f')])], [], [payload('s1', 2, 'v2')], [{ id: 's1', version: 1 }]);
-    const f = s.lookup('/a.1/f');
-    assert.equal(f?.kind === 'file' && f.size, 2);
-    const fresh = s.open('/a.1/f')!;
-    assert.equal(readAll(s, fresh), 'v2');
-    assert.equal(readAll(s, old), 'version-one-is-longer');
-    assert.equal(s.read(old, 8, 100).toString(), 'one-is-longer');
-    assert.equal(s.heldVersions, 2, 'v1 is still held for the open handles');
-
-    s.release(old);
-    assert.equal(v1.data.toString(), 'version-one-is-longer', 'still one handle on v1');
-    s.release(old2);
-    assert.ok(isZero(v1.data), 'v1 zeroed after its last handle');
-    assert.equal(s.heldVersions, 1);
-    s.release(fresh);
-    assert.equal(s.heldVersions, 1, 'v2 stays: it is referenced');
-  });
-
-  it('rotation in two steps (new version first, old one removed later) keeps and then zeroes v1', () => {
-    const s = new NodeSecrets();
-    const v1 = payload('s1', 1, 'one');
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [v1]);
-    const fd = s.open('/a.1/f')!;
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 2, 'f')])], [], [payload('s1', 2, 'two')]);
-    assert.equal(s.heldVersions, 2);
-    s.apply([], [], [], [{ id: 's1', version: 1 }]);
-    assert.equal(s.heldVersions, 2, 'removed, but an open handle still reads it');
-    assert.equal(readAll(s, fd), 'one');
-    s.release(fd);
-    assert.ok(isZero(v1.data));
-    assert.equal(s.heldVersions, 1);
-  });
-
-  it('a revoked handle releases its version at once (not at close)', () => {
-    const s = new NodeSecrets();
-    const p = payload('s1', 1, 'gone');
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [p]);
-    const fd = s.open('/a.1/f')!;
-    s.apply([], ['t1'], [], [{ id: 's1', version: 1 }]);
-    assert.ok(isZero(p.data));
-    assert.equal(s.heldVersions, 0);
-    assert.equal(s.openHandles, 1, 'the handle exists until the reader closes it');
-    s.release(fd);
-    assert.equal(s.openHandles, 0);
-  });
-
   it('wipe zeroes everything, including versions read by open handles', () => {
     const s = new NodeSecrets();
+    const h = new FuseNativeHandles(s);
     const a = payload('s1', 1, 'aaa');
     const b = payload('s2', 1, 'bbb');
     s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f'), ref('s2', 1, 'g')])], [], [a, b]);
-    const fd = s.open('/a.1/f')!;
+    const fd = h.open('/a.1/f')!;
     s.wipe();
     assert.ok(isZero(a.data) && isZero(b.data));
-    assert.equal(s.read(fd, 0, 3), 'revoked');
+    assert.equal(h.read(fd, 0, 3), 'revoked');
     assert.equal(s.heldVersions, 0);
     assert.equal(s.taskList().length, 0);
+  });
+
+  it('every listener sees every change: one that throws does not keep the others (the handles) from it', () => {
+    const s = new NodeSecrets();
+    let broken = false;
+    s.onChange(() => {
+      if (broken) throw new Error('a broken listener');
+    });
+    const h = new FuseNativeHandles(s);
+    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [payload('s1', 1, 'x')]);
+    const fd = h.open('/a.1/f')!;
+    broken = true;
+    assert.throws(() => s.apply([], ['t1'], []), /a broken listener/, 'the error still reaches the caller');
+    assert.equal(s.lookup('/a.1/f'), undefined);
+    assert.equal(h.read(fd, 0, 1), 'revoked');
   });
 
   it('directory modes: 0500 by default, r-x for group/others when a reference grants them read', () => {
@@ -343,31 +256,18 @@ describe('NodeSecrets', () => {
     assert.equal(grp?.kind === 'dir' && grp.mode, 0o551);
   });
 
-  it('handle numbers stay in 1..2^31-1 (fuse-native passes them as int32) and skip live ones', () => {
-    const s = new NodeSecrets();
-    s.apply([task('t1', 'a.1', 'a', [ref('s1', 1, 'f')])], [], [payload('s1', 1, 'x')]);
-    const first = s.open('/a.1/f')!;
-    assert.equal(first, 1);
-    (s as unknown as { nextHandle: number }).nextHandle = 0x7fffffff;
-    assert.equal(s.open('/a.1/f'), 0x7fffffff);
-    assert.equal(s.open('/a.1/f'), 2, 'wraps to 1, which is still open, so 2');
-    s.release(first);
-    (s as unknown as { nextHandle: number }).nextHandle = 1;
-    assert.equal(s.open('/a.1/f'), 1);
-    assert.equal(s.openHandles, 3);
-  });
-
   it('random changes: the view is the one rebuilt from every task, each delta turns the copy of the view before into it, and stale handles are revoked', () => {
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const s = new NodeSecrets();
+      const h = new FuseNativeHandles(s);
       const changes = new RandomChanges(seed);
       const copy = new DeltaCopy();
       let seen: Array<{ delta: ViewDelta; rows: Rows }> = [];
       s.onChange((delta) => seen.push({ delta, rows: s.rows(delta.changedDirs) }));
       let before = s.view();
       for (let step = 0; step < 300; step++) {
-        // A handle on up to three files before the change; NodeSecrets' own handles (the fuse-native engine's).
-        const opened = before.files.slice(0, 3).map((f) => ({ fd: s.open(f.path)!, binding: f.binding, bytes: before.versions.get(f.version)!.toString() }));
+        // A handle on up to three files before the change (the fuse-native engine's handles).
+        const opened = before.files.slice(0, 3).map((f) => ({ fd: h.open(f.path)!, binding: f.binding, bytes: before.versions.get(f.version)!.toString() }));
         seen = [];
         changes.step(s);
         const what = `seed ${seed}, step ${step} (${changes.what})`;
@@ -388,13 +288,13 @@ describe('NodeSecrets', () => {
         assert.deepEqual(new Set(seen[0].delta.revokedBindings), gone, `${what}: revoked bindings`);
 
         const alive = new Set(view.bindings);
-        for (const h of opened) {
-          const r = s.read(h.fd, 0, 1 << 16);
-          if (alive.has(h.binding)) assert.equal(Buffer.isBuffer(r) && r.toString(), h.bytes, `${what}: a live handle reads its version`);
+        for (const o of opened) {
+          const r = h.read(o.fd, 0, 1 << 16);
+          if (alive.has(o.binding)) assert.equal(Buffer.isBuffer(r) && r.toString(), o.bytes, `${what}: a live handle reads its version`);
           else assert.equal(r, 'revoked', `${what}: a handle on a reference gone`);
-          s.release(h.fd);
+          h.release(o.fd);
         }
-        assert.equal(s.openHandles, 0);
+        assert.equal(h.openHandles, 0);
         before = view;
       }
       s.wipe();

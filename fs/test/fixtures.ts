@@ -1,4 +1,4 @@
-// Shared by the FUSE engines' tests (fs/mount.test.ts: fuse-native; fs/native-engine.test.ts: native):
+// Shared by the FUSE engines' tests (fs/engines/fuse-native.test.ts; fs/engines/native.test.ts):
 // temporary mount points, fixtures for NodeSecrets, child processes that read the mount.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NodeSecrets, NodeTask, SecretFileRef, SecretPayload } from '../../agent/secrets/node-secrets.js';
 import type { MountedSecrets } from '../mount.js';
+import { isUnder, readMountInfo } from '../mountinfo.js';
 
 export const T1 = 1_700_000_000_123;
 
@@ -37,7 +38,7 @@ export async function cleanup(): Promise<void> {
   liveMounts.clear();
   for (const dir of tempDirs.splice(0)) {
     // Only empty directories, and only when nothing is mounted below: never recurse into a mount.
-    const busy = (await fsp.readFile('/proc/self/mountinfo', 'utf8')).includes(dir);
+    const busy = (await readMountInfo()).some((m) => m.mountPoint === dir || isUnder(m.mountPoint, dir));
     if (busy) continue;
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
   }

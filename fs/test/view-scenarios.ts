@@ -1,5 +1,5 @@
-// The view scenarios both FUSE engines must pass, written once: fs/mount.test.ts runs them for
-// fuse-native (fs/ops.ts), fs/native-engine.test.ts for the native engine (fs/native/hushfs.c).
+// The view scenarios both FUSE engines must pass, written once: fs/engines/fuse-native.test.ts runs them for
+// fuse-native (fs/ops.ts), fs/engines/native.test.ts for the native engine (fs/native/hushfs.c).
 // Real FUSE mounts in temporary directories (needs root and /dev/fuse, like CI).
 // The test process reads its own mounts only with async fs.promises calls or from child processes,
 // never with a synchronous fs call (with fuse-native, that would block the thread serving the
@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NodeSecrets, type ViewSnapshot } from '../../agent/secrets/node-secrets.js';
-import { mountInfoAt, type MountedSecrets } from '../mount.js';
+import type { MountedSecrets } from '../mount.js';
+import { mountInfoAt } from '../mountinfo.js';
 import { T1, Child, errorCode, fusermountHelperFor, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from './fixtures.js';
 import { RandomChanges } from './random-changes.js';
 import { MAPPER } from './mapper.js';

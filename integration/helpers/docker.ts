@@ -16,7 +16,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { run, sleep, type RunResult } from './agent.js';
+import { mountPointsUnderSync } from './mounts.js';
+import { run, sleep, type RunResult } from './proc.js';
 
 export const BUSYBOX_IMAGE = 'busybox:local';
 const BUSYBOX = '/bin/busybox';
@@ -127,18 +128,6 @@ function ping(socketPath: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
-/** Mount points at or under dir (this process's mount namespace), deepest first. */
-function mountsUnder(dir: string): string[] {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-      .map((l) => l.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-      .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
-      .sort((a, b) => b.length - a.length);
-  } catch {
-    return [];
-  }
-}
-
 const live = new Map<string, ChildProcess>();
 
 process.once('exit', () => {
@@ -148,8 +137,8 @@ process.once('exit', () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ }
     }
-    for (const m of mountsUnder(base)) spawnSync('umount', ['-l', m], { timeout: 5000, stdio: 'ignore' });
-    if (mountsUnder(base).length === 0) rmSync(base, { recursive: true, force: true });
+    for (const m of mountPointsUnderSync(base)) spawnSync('umount', ['-l', m], { timeout: 5000, stdio: 'ignore' });
+    if (mountPointsUnderSync(base).length === 0) rmSync(base, { recursive: true, force: true });
   }
 });
 
@@ -204,11 +193,11 @@ export async function startDocker(log: (line: string) => void = () => {}): Promi
       }
       live.delete(base);
       for (let i = 0; i < 3; i++) {
-        const left = mountsUnder(base);
+        const left = mountPointsUnderSync(base);
         if (left.length === 0) break;
         for (const m of left) await run('umount', ['-l', m], { timeoutMs: 10_000 });
       }
-      const left = mountsUnder(base);
+      const left = mountPointsUnderSync(base);
       if (left.length === 0) rmSync(base, { recursive: true, force: true });
       else log(`left ${base} in place: still mounted below it: ${left.join(', ')}`);
     })();

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from './view.js';
-import { detachUnmountIfMounted, nativeSys } from '../common/native.js';
-import { packageRoot } from '../common/package.js';
-import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, type MountedSecrets } from './mount.js';
+import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from '../view.js';
+import { detachUnmountIfMounted, nativeSys } from '../../common/native.js';
+import { packageRoot } from '../../common/package.js';
+import { MOUNT_OPTIONS, type MountedSecrets } from './engine.js';
+import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from '../mountpoint.js';
 
 // The native FUSE engine (the default; HUSH_FS_ENGINE=fuse-native picks the other, see fs/mount.ts): the same read-only
 // view as fs/ops.ts over fuse-native, but every FUSE request is answered on libfuse's own threads by
@@ -22,8 +23,8 @@ import { canonicalMountPoint, mountInfoAt, MOUNT_OPTIONS, prepareMountPoint, typ
 // EACCES, an open handle keeps reading the version it opened across a rotation, and a version's C copy
 // is zeroed and freed with its last handle.
 //
-// NodeSecrets keeps its own buffers as before (nothing else changes); its open()/read()/release() are
-// not used by this engine, so its openHandles stays 0 (see NativeEngineMount.stats for the engine's).
+// NodeSecrets keeps its own buffers as before (nothing else changes); this engine never holds them
+// (VersionHolds is for fuse-native's handles): its handles are in C (see NativeEngineMount.stats).
 
 interface EngineStats {
   /** Versions registered (those NodeSecrets holds). */
@@ -235,8 +236,7 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
   // /dev/fuse is already close-on-exec (hushfs.c); libfuse's auto_unmount control socket is not.
   const marked = native.cloexecFuseFds();
 
-  const isFuse = (fstype: string) => fstype === 'fuse' || fstype.startsWith('fuse.');
-  const mine = (await mountInfoAt(mp)).filter((m) => isFuse(m.fstype)).pop();
+  const mine = await ownMount(mp);
   log?.info({ mountPoint: mp, mountId: mine?.id, options: MOUNT_OPTIONS.join(','), cloexecMarked: marked, engine: 'native' }, 'secrets mounted');
 
   let unmounted: Promise<void> | undefined;
@@ -246,8 +246,7 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
     stats: () => hushfs.stats(engine),
     unmount() {
       unmounted ??= (async () => {
-        const top = (await mountInfoAt(mp)).pop();
-        if (top && (mine === undefined || top.id === mine.id)) detachUnmountIfMounted(mp);
+        await detachOwnMount(mp, mine);
         // The loop serves files still open (revocation keeps working) and ends by itself once the
         // kernel drops the connection; it no longer keeps the process alive.
         hushfs.unref(engine);
