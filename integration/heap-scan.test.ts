@@ -8,7 +8,9 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distinctive, freePort, hushOk, initManager, startManager, type RunningManager } from './helpers/manager.js';
-import { catFile, cleanUpAgents, statFile, startAgent, waitUntil, type RunningAgent } from './helpers/agent.js';
+import { cleanUpAgents, startAgent, type RunningAgent } from './helpers/agent-process.js';
+import { catFile, statFile } from './helpers/proc.js';
+import { waitUntil } from '../common/testing/wait.js';
 import { findInMemory } from './helpers/memscan.js';
 
 const isMissing = (s: Awaited<ReturnType<typeof statFile>>) => 'error' in s && /No such file or directory/.test(s.error);
