@@ -116,8 +116,14 @@ async function mountBare(hushfs: HushFsAddon, mp: string): Promise<BareMount> {
     unmount: () =>
       (unmounted ??= (async () => {
         detachUnmountIfMounted(mp);
-        hushfs.unref(engine);
-        await ended; // nothing is left open: the kernel drops the connection at once
+        // Nothing is left open: the kernel drops the connection at once, and the loop ends.
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([ended, new Promise((_, fail) => (timer = setTimeout(() => fail(new Error('the FUSE loop did not end')), 10_000)))]);
+        } finally {
+          clearTimeout(timer);
+          hushfs.unref(engine);
+        }
       })()),
   };
 }
