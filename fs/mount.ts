@@ -5,7 +5,7 @@ import type { MountEngine, MountedSecrets } from './engines/engine.js';
 // The FUSE engines, by the name HUSH_FS_ENGINE gives; each serves the same read-only view
 // (fs/view.ts) at a mount point made ready by fs/mountpoint.ts:
 //   native       the default (fs/engines/native.ts): requests answered on libfuse's own threads by
-//                fs/native/hushfs.c, from a table in C memory; no hop to the JS thread per request;
+//                fs/native/hushfs_*.c, from a table in C memory; no hop to the JS thread per request;
 //   fuse-native  fs/engines/fuse-native.ts: fuse-native, every request answered on the JS thread (fs/ops.ts).
 // A new engine is one more entry here, with an fs/test/view-scenarios.ts run of its own.
 

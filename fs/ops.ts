@@ -37,7 +37,7 @@ const BLOCK = 4096;
 /**
  * The root's mode: only root may list it (every task and service name on the node); any uid may
  * traverse it to a task directory whose name it knows, whose own mode then decides. The native
- * engine uses the same (ROOT_MODE in fs/native/hushfs.c).
+ * engine uses the same (ROOT_MODE in fs/native/hushfs_state.h).
  */
 export const ROOT_MODE = 0o711;
 

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libfuse2 fuse libfuse-dev pkg-config sqlite3 ca-certificates; do
+# libasan8, libubsan1: the sanitizer run of the native FUSE engine (scripts/asan-engine.sh).
+for pkg in libfuse2 fuse libfuse-dev pkg-config sqlite3 ca-certificates libasan8 libubsan1; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -43,6 +44,8 @@ run_tests() { # run_tests NAME FILE...
 mapfile -t files < <(find dist -name '*.test.js' -not -name 'leak-scan.test.js' | sort)
 status=0
 run_tests suite "${files[@]}" || status=$?
+echo "== the native FUSE engine under AddressSanitizer + UBSan"
+bash scripts/asan-engine.sh || status=$?
 run_tests leak-scan dist/integration/leak-scan.test.js || status=$?
 node scripts/tier-summary.mjs "$tiers"/*.json
 exit $status

@@ -2,7 +2,7 @@ import type { HeldVersion, ServedState } from '../view.js';
 
 // The fuse-native engine's open files (fs/ops.ts: open, read, release): a handle number for each,
 // reading the version it opened until it is released or revoked. The native engine keeps its handles in
-// C (fs/native/hushfs.c) and never uses this.
+// C (fs/native/hushfs_*.c) and never uses this.
 //
 //  - open() holds the file's current version (VersionHolds): a rotation does not change what an open
 //    handle reads, and its owner zeroes the old version once the last handle on it lets go;

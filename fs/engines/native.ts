@@ -1,16 +1,16 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from '../view.js';
 import { detachUnmountIfMounted, nativeSys } from '../../common/native.js';
-import { packageRoot } from '../../common/package.js';
 import { MOUNT_OPTIONS, type MountedSecrets } from './engine.js';
 import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from '../mountpoint.js';
+import { loadAddon, type DirRow, type Engine, type EngineStats, type FileRow, type HushFsAddon, type RootEntry } from './native-addon.js';
 
-// The native FUSE engine (the default; HUSH_FS_ENGINE=fuse-native picks the other, see fs/mount.ts): the same read-only
-// view as fs/ops.ts over fuse-native, but every FUSE request is answered on libfuse's own threads by
-// fs/native/hushfs.c from a table in C memory, so no request waits for the JS thread.
+export { nativeEngineAvailable } from './native-addon.js';
+
+// The native FUSE engine, the default one (HUSH_FS_ENGINE=fuse-native picks the other, see fs/mount.ts):
+// the same read-only view as fs/ops.ts over fuse-native, but every FUSE request is answered on
+// libfuse's own threads by the addon (fs/native/hushfs_*.c; its API: fs/engines/native-addon.ts) from a
+// table in C memory, so no request waits for the JS thread.
 //
 // This file keeps that table equal to the NodeSecrets view. The first time it sends the whole view
 // (setTree); then, on every NodeSecrets change (onChange, called synchronously at the end of
@@ -23,68 +23,15 @@ import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from
 // EACCES, an open handle keeps reading the version it opened across a rotation, and a version's C copy
 // is zeroed and freed with its last handle.
 //
-// NodeSecrets keeps its own buffers as before (nothing else changes); this engine never holds them
-// (VersionHolds is for fuse-native's handles): its handles are in C (see NativeEngineMount.stats).
+// Who zeroes what: the C copy of a version is the addon's (zeroed in C with its last reference, or when
+// the FUSE loop ends); the Buffer it was copied from is NodeSecrets' own payload, which NodeSecrets
+// zeroes when it drops that version. This file only holds references to those Buffers (`pushed`, to
+// tell whether a key's buffer was replaced) and makes no copy of its own.
+//
+// NodeSecrets' open()/read()/release() are not used by this engine, so its openHandles stays 0 (see
+// NativeEngineMount.stats for the engine's).
 
-interface EngineStats {
-  /** Versions registered (those NodeSecrets holds). */
-  blobs: number;
-  /** Versions in C memory, including old ones kept only by open handles. */
-  liveBlobs: number;
-  /** Open file handles. */
-  handles: number;
-  /** Live handle bindings. */
-  bindings: number;
-  /** The FUSE loop is running (mounted, or detached with files still open). */
-  running: boolean;
-}
-
-type Engine = { readonly __brand: 'hushfs-engine' };
-type RootEntry = readonly [key: number, name: string];
-type DirRow = [path: string, uid: number, gid: number, mode: number, mtimeMs: number, names: string[]];
-type FileRow = [path: string, uid: number, gid: number, mode: number, mtimeMs: number, binding: string, version: string];
-
-interface HushFsAddon {
-  create(rootTimeMs: number): Engine;
-  putBlob(engine: Engine, id: string, data: Buffer): void;
-  dropBlob(engine: Engine, id: string): void;
-  /** Returns how many files were left out because their version was not registered (0 normally). */
-  setTree(engine: Engine, root: RootEntry[], dirs: DirRow[], files: FileRow[], liveBindings: string[]): number;
-  /**
-   * In place, in one step: removes the root entries (by key) and the directories at dirPaths with their
-   * files, puts in the rows and the root entries, revokes the bindings. Returns as setTree.
-   */
-  updateTree(engine: Engine, rootRemoved: readonly number[], rootAdded: readonly RootEntry[], dirPaths: string[], dirs: DirRow[], files: FileRow[], revokedBindings: readonly string[]): number;
-  mount(engine: Engine, mountPoint: string, options: string, onEvent: (event: 'init' | 'exit') => void): void;
-  unref(engine: Engine): void;
-  stats(engine: Engine): EngineStats;
-}
-
-const ADDON = join('fs', 'native', 'build', 'Release', 'hush_fs_engine.node');
 const MOUNT_TIMEOUT_MS = 10_000;
-
-let addon: HushFsAddon | undefined;
-
-function loadAddon(): HushFsAddon {
-  if (addon) return addon;
-  const root = packageRoot();
-  const file = join(root, ADDON);
-  if (!existsSync(file)) {
-    throw new Error(`hush: native FUSE engine ${ADDON} is not built (it needs libfuse-dev and pkg-config at \`npm ci\` time); run \`npm run install\` in ${root}, or set HUSH_FS_ENGINE=fuse-native`);
-  }
-  addon = createRequire(import.meta.url)(file) as HushFsAddon;
-  return addon;
-}
-
-/** Whether the native engine is built (HUSH_FS_ENGINE=native can work). */
-export function nativeEngineAvailable(): boolean {
-  try {
-    loadAddon();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Keeps the engine's table equal to the NodeSecrets view. */
 class Mirror {
@@ -233,7 +180,7 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
   } finally {
     clearTimeout(timer);
   }
-  // /dev/fuse is already close-on-exec (hushfs.c); libfuse's auto_unmount control socket is not.
+  // /dev/fuse is already close-on-exec (fs/native/hushfs_hl.c); libfuse's auto_unmount control socket is not.
   const marked = native.cloexecFuseFds();
 
   const mine = await ownMount(mp);

@@ -1,5 +1,5 @@
 // The view scenarios both FUSE engines must pass, written once: fs/engines/fuse-native.test.ts runs them for
-// fuse-native (fs/ops.ts), fs/engines/native.test.ts for the native engine (fs/native/hushfs.c).
+// fuse-native (fs/ops.ts), fs/engines/native.test.ts for the native engine (fs/native/hushfs_*.c).
 // Real FUSE mounts in temporary directories (needs root and /dev/fuse, like CI).
 // The test process reads its own mounts only with async fs.promises calls or from child processes,
 // never with a synchronous fs call (with fuse-native, that would block the thread serving the
