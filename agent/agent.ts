@@ -119,6 +119,7 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   status = await serveStatus(join(opts.stateDir, AGENT_STATUS_SOCKET), () => ({
     nodeId: current.nodeId, role: current.role, managers: opts.managers, mount: opts.mount, anchors: anchors?.dir ?? null,
     connection: connection.status, certNotAfter: new Date(validity(current.certPem).notAfter).toISOString(),
+    memoryLock: mounted.memoryLock(),
     tasks: describeTasks(secrets, opts.mount, anchors?.anchors()),
   }));
 

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeSecrets } from './secrets/node-secrets.js';
 import type { ConnectionStatus } from './connection.js';
+import type { MemoryLock } from '../fs/engines/engine.js';
 
 export const AGENT_STATUS_SOCKET = 'agent.sock';
 
@@ -17,6 +18,8 @@ export interface AgentStatus {
   anchors: string | null;
   connection: ConnectionStatus;
   certNotAfter: string;
+  /** Whether the secrets held are locked in memory (out of swap): fs/engines/engine.ts MemoryLock. */
+  memoryLock: MemoryLock;
   /**
    * anchor: the directory a container bind-mounts (rslave) for this task, once bound; its files are in <anchor>/secrets.
    * notServed: why the mount does not serve this task (two services claim its name); its files then have no path,

@@ -29,6 +29,13 @@ function readStatus(socket: string): Promise<AgentStatus> {
   });
 }
 
+function memoryLockLine(m: AgentStatus['memoryLock'] | undefined): string {
+  if (!m) return 'unknown (an older agent)';
+  if (m.state === 'locked') return 'every secret locked in memory (out of swap)';
+  if (m.state === 'unsupported') return 'not locked (the fuse-native engine cannot lock its buffers)';
+  return `${m.failures} secret version(s) could not be locked (mlock: raise RLIMIT_MEMLOCK / LimitMEMLOCK=)`;
+}
+
 export function agentCommands(program: Command): void {
   const agent = program.command('agent').description('run the node agent, or ask it how it is');
 
@@ -74,6 +81,7 @@ export function agentCommands(program: Command): void {
       console.log(`Managers:    ${s.managers.join(', ')}`);
       console.log(`Connection:  ${s.connection.state}${s.connection.manager ? ` to ${s.connection.manager}` : ''} since ${ago(s.connection.since)}${s.connection.lastError && s.connection.state !== 'connected' ? ` (${s.connection.lastError})` : ''}`);
       console.log(`Certificate: valid until ${s.certNotAfter}`);
+      console.log(`Memory lock: ${memoryLockLine(s.memoryLock)}`);
       console.log(`Mount:       ${s.mount}`);
       console.log(`Anchors:     ${s.anchors ? `${s.anchors} (containers: --mount type=bind,source=${s.anchors}/<task>,target=/run/hush,readonly,bind-propagation=rslave)` : 'off'}\n`);
       const rows = s.tasks.flatMap((t) => t.files.map((f) => [t.name, f.path ?? `(not served: ${t.notServed})`, `${f.secret}@${f.version}`, `${f.uid}:${f.gid}`, f.mode]));

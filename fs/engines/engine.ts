@@ -17,9 +17,21 @@ export const MOUNT_OPTIONS = [
   'attr_timeout=0',
 ] as const;
 
+/**
+ * Whether the secret bytes an engine serves are kept out of swap (mlock). 'locked': every version so
+ * far; 'failing': `failures` versions could not be locked (RLIMIT_MEMLOCK without CAP_IPC_LOCK: the
+ * agent unit sets LimitMEMLOCK=infinity); 'unsupported': the engine serves from JS buffers it cannot
+ * lock (fuse-native).
+ */
+export interface MemoryLock {
+  state: 'locked' | 'failing' | 'unsupported';
+  failures: number;
+}
+
 export interface MountedSecrets {
   /** The canonical (symlink-free) path of the mount point. */
   readonly mountPoint: string;
+  memoryLock(): MemoryLock;
   /** Detaches the mount (open files keep being served until closed) and lets the process exit. Idempotent. */
   unmount(): Promise<void>;
 }

@@ -115,6 +115,8 @@ export async function mountSecretsFuseNative(mountPoint: string, secrets: Served
   return {
     mountPoint: mp,
     stats: () => ({ handles: handles.openHandles }),
+    // The payloads are NodeSecrets' JS buffers, which V8 may move and which nothing here can lock.
+    memoryLock: () => ({ state: 'unsupported', failures: 0 }),
     unmount() {
       unmounted ??= (async () => {
         await detachOwnMount(mp, mine);

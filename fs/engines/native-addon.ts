@@ -33,6 +33,8 @@ export interface EngineStats {
   bindings: number;
   /** The FUSE loop is running (mounted, or detached with files still open). */
   running: boolean;
+  /** Versions copied into C memory whose pages could not be locked (mlock), since the engine was created. */
+  mlockFailures: number;
 }
 
 export type Engine = { readonly __brand: 'hushfs-engine' };
@@ -46,8 +48,11 @@ export type FileRow = [path: string, uid: number, gid: number, mode: number, mti
 export interface HushFsAddon {
   /** A new engine (no tree, not mounted); the root directory's times are rootTimeMs. */
   create(rootTimeMs: number): Engine;
-  /** Copies data into C memory under id (`${secretId}@${version}`), replacing a blob of the same id. */
-  putBlob(engine: Engine, id: string, data: Buffer): void;
+  /**
+   * Copies data into C memory under id (`${secretId}@${version}`), replacing a blob of the same id.
+   * Returns whether the copy is locked in memory (mlock; false: RLIMIT_MEMLOCK was reached).
+   */
+  putBlob(engine: Engine, id: string, data: Buffer): boolean;
   /** Forgets id; entries and handles that hold the blob keep it until they go. */
   dropBlob(engine: Engine, id: string): void;
   /**

@@ -113,6 +113,7 @@ async function mountBare(hushfs: HushFsAddon, mp: string): Promise<BareMount> {
   return {
     mountPoint: mp,
     engine,
+    memoryLock: () => { const failures = hushfs.stats(engine).mlockFailures; return { state: failures ? 'failing' : 'locked', failures }; },
     unmount: () =>
       (unmounted ??= (async () => {
         detachUnmountIfMounted(mp);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from '../view.js';
 import { detachUnmountIfMounted, nativeSys } from '../../common/native.js';
-import { MOUNT_OPTIONS, type MountedSecrets } from './engine.js';
+import { MOUNT_OPTIONS, type MemoryLock, type MountedSecrets } from './engine.js';
 import { canonicalMountPoint, detachOwnMount, ownMount, prepareMountPoint } from '../mountpoint.js';
 import { loadAddon, type DirRow, type Engine, type EngineStats, type FileRow, type HushFsAddon, type RootEntry } from './native-addon.js';
 
@@ -40,7 +40,13 @@ class Mirror {
   /** The C table equals the view: the next change can be sent as a delta. */
   private inStep = false;
 
-  constructor(private readonly hushfs: HushFsAddon, private readonly engine: Engine, private readonly secrets: ViewSource) {}
+  constructor(
+    private readonly hushfs: HushFsAddon,
+    private readonly engine: Engine,
+    private readonly secrets: ViewSource,
+    /** A version copied into C memory that could not be locked (mlock). */
+    private readonly onUnlocked: () => void,
+  ) {}
 
   /** Sends the whole view (the first time, and after a failure). */
   syncAll(): void {
@@ -95,7 +101,7 @@ class Mirror {
 
   private push(key: string, data: Buffer): void {
     if (this.pushed.get(key) === data) return;
-    this.hushfs.putBlob(this.engine, key, data);
+    if (!this.hushfs.putBlob(this.engine, key, data)) this.onUnlocked();
     this.pushed.set(key, data);
   }
 
@@ -126,7 +132,16 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
   await prepareMountPoint(mp, log);
 
   const engine = hushfs.create(Date.now());
-  const mirror = new Mirror(hushfs, engine, secrets);
+  let unlockedLogged = false;
+  const mirror = new Mirror(hushfs, engine, secrets, () => {
+    if (unlockedLogged) return;
+    unlockedLogged = true; // once: `hush agent status` shows the count
+    log?.warn({ memlockLimit: 'RLIMIT_MEMLOCK' }, 'cannot lock secret memory (mlock failed: RLIMIT_MEMLOCK reached, no CAP_IPC_LOCK): secrets may be swapped out; raise LimitMEMLOCK (the hush-agent unit sets infinity)');
+  });
+  const memoryLock = (): MemoryLock => {
+    const failures = hushfs.stats(engine).mlockFailures;
+    return { state: failures === 0 ? 'locked' : 'failing', failures };
+  };
   const update = (delta: ViewDelta) => {
     try {
       mirror.update(delta);
@@ -191,6 +206,7 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
     mountPoint: mp,
     ended,
     stats: () => hushfs.stats(engine),
+    memoryLock,
     unmount() {
       unmounted ??= (async () => {
         await detachOwnMount(mp, mine);

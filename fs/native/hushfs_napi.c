@@ -248,7 +248,9 @@ static napi_value js_put_blob(napi_env env, napi_callback_info info) {
     if (b) blob_unref(b); /* zeroes the copy */
     return throw_msg(env, "hushfs.putBlob: out of memory");
   }
-  return NULL;
+  napi_value locked;
+  napi_get_boolean(env, b->locked, &locked); /* b is held by the id now */
+  return locked;
 }
 
 static napi_value js_drop_blob(napi_env env, napi_callback_info info) {
@@ -364,6 +366,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&e->blob_mutex);
   set_num(env, obj, "handles", (double) __atomic_load_n(&e->handle_count, __ATOMIC_RELAXED));
   set_num(env, obj, "bindings", (double) e->bindings.count);
+  set_num(env, obj, "mlockFailures", (double) __atomic_load_n(&e->mlock_failures, __ATOMIC_RELAXED));
   napi_get_boolean(env, __atomic_load_n(&e->loop_running, __ATOMIC_ACQUIRE) != 0, &running);
   napi_set_named_property(env, obj, "running", running);
   return obj;

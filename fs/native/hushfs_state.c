@@ -63,7 +63,10 @@ blob_t *blob_new(engine_t *e, const void *src, size_t len) {
     return NULL;
   }
   memcpy(data, src, len);
-  (void) mlock(data, len ? len : 1); /* best effort: keep secrets out of swap */
+  /* Keeps secrets out of swap. Without CAP_IPC_LOCK it is bounded by RLIMIT_MEMLOCK: a failure is
+   * counted (stats, putBlob's result) and the blob is served anyway. */
+  b->locked = mlock(data, len ? len : 1) == 0;
+  if (!b->locked) __atomic_add_fetch(&e->mlock_failures, 1, __ATOMIC_RELAXED);
   b->refs = 1;
   b->len = len;
   b->data = data;

@@ -34,6 +34,7 @@ typedef struct blob {
   int refs; /* atomic */
   size_t len;
   unsigned char *data;
+  bool locked; /* mlock'ed */
   struct engine *owner;
   struct blob *prev, *next; /* the owner's list of live blobs, under its blob_mutex */
 } blob_t;
@@ -91,6 +92,7 @@ typedef struct engine {
   blob_t *live_blobs;
   long blob_count;
   long handle_count; /* atomic */
+  long mlock_failures; /* atomic: blobs whose pages could not be locked (RLIMIT_MEMLOCK) */
   /* FUSE (hushfs_hl.c) */
   struct fuse *fuse;
   int mounted;      /* JS thread */

@@ -33,6 +33,11 @@ export interface StartAgentOptions {
   anchors?: string;
   hostname?: string;
   labels?: Record<string, string>;
+  /**
+   * A command that runs the agent (it must exec it, keeping the pid), e.g. `['setpriv', ...]` to start it
+   * with fewer capabilities or other limits.
+   */
+  wrapper?: string[];
   /** Extra environment (over a copy of process.env without any HUSH_* variable). */
   env?: NodeJS.ProcessEnv;
   /** The log msg to wait for before resolving: default "assignments complete"; null: do not wait. */
@@ -82,7 +87,7 @@ const mountPoints = new Set<string>();
 const anchorDirs = new Set<string>();
 
 /** The environment of an agent: no HUSH_* variable from the outside. */
-function agentEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function agentEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('HUSH_')) delete env[k];
   return { ...env, ...extra };
@@ -101,7 +106,8 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   if (opts.token) args.push('--token', opts.token);
   if (opts.hostname) args.push('--hostname', opts.hostname);
   for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
-  const proc = spawn(process.execPath, args, { env: agentEnv(opts.env), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...cmdArgs] = [...(opts.wrapper ?? []), process.execPath, ...args];
+  const proc = spawn(cmd, cmdArgs, { env: agentEnv(opts.env), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   agents.add(proc);
   mountPoints.add(resolve(opts.mount));
   // A forgotten agent must not keep the test process alive: the exit handler kills it.

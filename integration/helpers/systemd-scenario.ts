@@ -163,6 +163,8 @@ res AGENT_CAPBND "$(awk '/^CapBnd/{print $2}' /proc/$APID/status)"
 res AGENT_NNP "$(awk '/^NoNewPrivs/{print $2}' /proc/$APID/status)"
 res AGENT_SECCOMP "$(awk '/^Seccomp:/{print $2}' /proc/$APID/status)"
 res AGENT_CORE_LIMIT "$(awk '/^Max core file size/{print $5"/"$6}' /proc/$APID/limits)"
+res AGENT_MEMLOCK_LIMIT "$(awk '/^Max locked memory/{print $4"/"$5}' /proc/$APID/limits)"
+res AGENT_MEMORY_LOCK "$(hush agent status --format json | tr -d ' \\n' | grep -o '"memoryLock":{[^}]*}')"
 res AGENT_SWAP_MAX "$(prop hush-agent.service MemorySwapMax)"
 CG=$(prop hush-agent.service ControlGroup)
 for f in /sys/fs/cgroup$CG/memory.swap.max /sys/fs/cgroup/unified$CG/memory.swap.max; do [ -e $f ] && res AGENT_SWAP_MAX_CGROUP "$(cat $f)"; done
