@@ -2,6 +2,7 @@
 // manager (common/session-seal.ts), or — a manager too old to seal, which sent no key in its first
 // part — taken from the clear `data` field (then they travelled in TLS only).
 import { SealHandshake, type SealChain } from '../common/session-seal.js';
+import { versionKey } from '../common/version-key.js';
 import type { AssignedSecret__Output } from '../proto/gen/hush/v1/AssignedSecret.js';
 import type { AssignmentsMessage__Output } from '../proto/gen/hush/v1/AssignmentsMessage.js';
 
@@ -36,10 +37,10 @@ export class StreamPayloads {
   open(s: AssignedSecret__Output): Buffer {
     if (this.wiped) throw new Error('the stream has ended');
     if (this.chain) {
-      if (!s.sealed?.length) throw new Error(`the manager sent ${s.id}@${s.version} unsealed on a sealed stream`);
-      return this.chain.open(s.sealed, `${s.id}@${s.version}`);
+      if (!s.sealed?.length) throw new Error(`the manager sent ${versionKey(s.id, s.version)} unsealed on a sealed stream`);
+      return this.chain.open(s.sealed, versionKey(s.id, s.version));
     }
-    if (s.sealed?.length) throw new Error(`the manager sent ${s.id}@${s.version} sealed without a seal key`);
+    if (s.sealed?.length) throw new Error(`the manager sent ${versionKey(s.id, s.version)} sealed without a seal key`);
     // An older manager: copy out of the decoded message and zero the original.
     const copy = Buffer.allocUnsafeSlow(s.data.length);
     s.data.copy(copy);

@@ -88,8 +88,7 @@ export interface ViewDelta {
   readonly versions: ReadonlyMap<string, Buffer | null>;
 }
 
-/** The key of one secret version: `${secretId}@${version}` (also the native engine's blob id). */
-export const versionKey = (secretId: string, version: number) => `${secretId}@${version}`;
+export { versionKey } from '../common/version-key.js';
 
 /**
  * A handle stays readable while its task (the same incarnation) still has a reference with its target

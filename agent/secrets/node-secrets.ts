@@ -242,7 +242,7 @@ export class NodeSecrets implements ProjectedState, ViewSource, VersionHolds, Ta
   private upsertTask(t: NodeTask, c: ViewChanges): void {
     const next = { ...t, files: t.files.filter((f) => this.versions.has(versionKey(f.secretId, f.version))) };
     const old = this.tasks.get(t.id);
-    if (old && sameTask(old, next)) return;
+    if (old && sameNodeTask(old, next)) return;
     c.remember(t.id, old, this.incarnations.get(t.id));
     if (old) {
       this.unindex(old);
@@ -299,7 +299,7 @@ function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
 }
 
 /** An upsert that changes nothing the view or the status shows. */
-function sameTask(a: NodeTask, b: NodeTask): boolean {
+function sameNodeTask(a: NodeTask, b: NodeTask): boolean {
   return a.name === b.name && a.serviceName === b.serviceName && a.files.length === b.files.length
     && a.files.every((f, i) => sameRef(f, b.files[i]));
 }

@@ -9,6 +9,7 @@ import { CHANNEL_OPTIONS, nodeCredentials, type NodeCredentials } from '../../ag
 import { joinCluster } from '../../agent/join.js';
 import { PartBuffer } from '../../agent/parts.js';
 import { StreamPayloads } from '../../agent/stream-payloads.js';
+import { versionKey } from '../../common/version-key.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
 
@@ -80,7 +81,7 @@ export class TestNode {
       for (const c of m.changes) {
         const a = c.assignment!;
         if (a.secret) {
-          const key = `${a.secret.id}@${a.secret.version}`;
+          const key = versionKey(a.secret.id, a.secret.version);
           if (c.action === 'REMOVE') this.state.secrets.delete(key);
           else {
             this.received.push(Buffer.from(a.secret.data));
@@ -146,7 +147,7 @@ export class TestNode {
 
   /** The payload of a secret version the node currently holds. */
   secret(secretId: string, version: number): Buffer | undefined {
-    return this.state.secrets.get(`${secretId}@${version}`);
+    return this.state.secrets.get(versionKey(secretId, version));
   }
 
   /** Sequence numbers chain without gaps: each message applies to the previous one's result. */

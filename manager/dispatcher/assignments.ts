@@ -3,6 +3,7 @@
 import type { ClusterView } from '../state/view.js';
 import type { TaskRecord } from '../state/records.js';
 import { isValidServiceName } from '../services/spec.js';
+import { versionKey } from '../../common/version-key.js';
 
 export interface TaskAssignment {
   id: string;
@@ -25,7 +26,6 @@ export interface NodeAssignments {
   secrets: Map<string, SecretAssignment>;
 }
 
-export const secretKey = (id: string, version: number) => `${id}@${version}`;
 
 /** The name a task's directory has on the node: `service.slot`, or `service` for a global task. */
 export function taskName(task: TaskRecord): string {
@@ -69,7 +69,7 @@ export function computeAssignments(view: ClusterView, nodeId: string, revoking?:
   for (const task of view.tasksOnNode(nodeId)) {
     const e = assignTask(view, task, revoking);
     if (!e) continue;
-    for (const s of e.secrets) out.secrets.set(secretKey(s.id, s.version), s);
+    for (const s of e.secrets) out.secrets.set(versionKey(s.id, s.version), s);
     out.tasks.set(task.id, e.task);
   }
   return out;
@@ -88,7 +88,7 @@ const sameRef = (a: SecretRef, b: SecretRef) => a.secretId === b.secretId && a.s
   && a.version === b.version && a.target === b.target && a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
 
 /** Field by field: this runs for every task a change touches. */
-export function sameTask(a: TaskAssignment, b: TaskAssignment): boolean {
+export function sameTaskAssignment(a: TaskAssignment, b: TaskAssignment): boolean {
   if (a.id !== b.id || a.name !== b.name || a.serviceId !== b.serviceId || a.serviceName !== b.serviceName) return false;
   if (a.secrets.length !== b.secrets.length) return false;
   for (let i = 0; i < a.secrets.length; i++) if (!sameRef(a.secrets[i], b.secrets[i])) return false;

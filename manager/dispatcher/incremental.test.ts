@@ -20,7 +20,8 @@ import {
 import type { AssignmentsMessage } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
 import { seededRandom as prng } from '../../common/testing/seeded-random.js';
 import { Dispatcher } from './dispatcher.js';
-import { computeAssignments, secretKey, type NodeAssignments } from './assignments.js';
+import { computeAssignments, type NodeAssignments } from './assignments.js';
+import { versionKey } from '../../common/version-key.js';
 
 const NODES = ['n1', 'n2', 'n3'];
 const VALUE_MARK = 'SECRET-VALUE-';
@@ -63,7 +64,7 @@ class NodeModel {
       assert.ok(p >= phase, `${where}: changes out of order`);
       phase = p;
       if (secret) {
-        const key = secretKey(secret.id!, Number(secret.version));
+        const key = versionKey(secret.id!, Number(secret.version));
         if (c.action === 'UPDATE') {
           assert.ok(!this.secrets.has(key), `${where}: ${key} sent twice`);
           assert.ok(entitled.secrets.has(key), `${where}: ${key} sent to a node not entitled to it`);
@@ -95,7 +96,7 @@ class NodeModel {
 }
 
 function refs(t: NonNullable<TaskMsg>): Set<string> {
-  return new Set((t.secrets ?? []).map((r) => secretKey(r.secretId!, Number(r.version))));
+  return new Set((t.secrets ?? []).map((r) => versionKey(r.secretId!, Number(r.version))));
 }
 
 /**
@@ -284,7 +285,7 @@ async function runSeed(seed: number, steps: number): Promise<{ messages: number;
   // Some reads fail once with NOT_FOUND, as if the version had just gone: the session must recompute.
   const failedOnce = new Set<string>();
   const readPayload = async (id: string, version: number) => {
-    const key = secretKey(id, version);
+    const key = versionKey(id, version);
     if (!failedOnce.has(key) && r() < 0.2) {
       failedOnce.add(key);
       throw Object.assign(new Error(`secret ${id} has no version ${version}`), { code: 5 });

@@ -1,7 +1,8 @@
 // What one session has sent to its node, kept so that a change costs what it touches: the tasks
 // as sent, and per secret version the sent tasks that reference it. A version is on the node
 // exactly while that set is not empty.
-import { sameTask, secretKey, type AssignmentDiff, type SecretAssignment, type TaskAssignment, type TaskEntitlement } from './assignments.js';
+import { sameTaskAssignment, type AssignmentDiff, type SecretAssignment, type TaskAssignment, type TaskEntitlement } from './assignments.js';
+import { versionKey } from '../../common/version-key.js';
 
 /** One task whose assignment changes: what was sent (if anything) and what it becomes (if anything). */
 interface TaskDelta {
@@ -22,7 +23,7 @@ interface SentSecret {
 
 /** The distinct secret versions an assignment references, as keys. */
 function keysOf(t: TaskAssignment): Set<string> {
-  return new Set(t.secrets.map((r) => secretKey(r.secretId, r.version)));
+  return new Set(t.secrets.map((r) => versionKey(r.secretId, r.version)));
 }
 
 export class SentAssignments {
@@ -45,11 +46,11 @@ export class SentAssignments {
     for (const [id, e] of next) {
       const prev = this.tasks.get(id);
       if (!prev && !e) continue;
-      if (prev && e && sameTask(prev, e.task)) continue;
+      if (prev && e && sameTaskAssignment(prev, e.task)) continue;
       d.deltas.push({ id, prev, next: e });
       if (e) {
         d.tasksChanged.push(e.task);
-        for (const s of e.secrets) bump(secretKey(s.id, s.version), s, 1);
+        for (const s of e.secrets) bump(versionKey(s.id, s.version), s, 1);
       } else if (prev) d.tasksRemoved.push(prev);
       if (prev) for (const key of keysOf(prev)) bump(key, this.secrets.get(key)!.secret, -1);
     }
@@ -74,11 +75,11 @@ export class SentAssignments {
 
   /** The sent tasks that reference a secret version (for the audit line). */
   tasksUsing(secretId: string, version: number): string[] {
-    return [...(this.secrets.get(secretKey(secretId, version))?.tasks ?? [])];
+    return [...(this.secrets.get(versionKey(secretId, version))?.tasks ?? [])];
   }
 
   private ref(s: SecretAssignment, taskId: string): void {
-    const key = secretKey(s.id, s.version);
+    const key = versionKey(s.id, s.version);
     let x = this.secrets.get(key);
     if (!x) this.secrets.set(key, (x = { secret: s, tasks: new Set() }));
     x.tasks.add(taskId);

@@ -13,6 +13,7 @@ import { SentAssignments, type PendingDiff } from './sent.js';
 import { splitMessage } from './parts.js';
 import type { ClusterView } from '../state/view.js';
 import type { SealChain } from '../../common/session-seal.js';
+import { versionKey } from '../../common/version-key.js';
 import type { PayloadLease, SharedPayloads } from './shared-payloads.js';
 
 /** How this stream's payloads travel: sealed with the agent's chain, or (an older agent) in TLS only. */
@@ -148,7 +149,7 @@ export class Session {
   private secretUpdate(s: SecretAssignment, payload: PayloadLease): AssignmentChange {
     const secret = { id: s.id, name: s.name, version: s.version, createdAtMs: s.createdAtMs };
     if (!this.seal) return { action: 'UPDATE', assignment: { secret: { ...secret, data: payload.data } } };
-    const sealed = this.seal.chain.seal(payload.data, `${s.id}@${s.version}`);
+    const sealed = this.seal.chain.seal(payload.data, versionKey(s.id, s.version));
     payload.release();
     return { action: 'UPDATE', assignment: { secret: { ...secret, sealed } } };
   }

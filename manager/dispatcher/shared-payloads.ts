@@ -1,6 +1,8 @@
 // Sessions flushed for one change share one read (and decryption) of each payload, and the
 // plaintext is zeroed as soon as the last of them has sealed it: each reader takes a lease and
 // releases it when done; a read is shared for one turn of the event loop.
+import { versionKey } from '../../common/version-key.js';
+
 export type PayloadReader = (secretId: string, version: number) => Promise<Buffer>;
 
 export interface PayloadLease {
@@ -24,7 +26,7 @@ export class SharedPayloads {
   constructor(private readonly readPayload: PayloadReader) {}
 
   async lease(id: string, version: number): Promise<PayloadLease> {
-    const key = `${id}@${version}`;
+    const key = versionKey(id, version);
     let entry = this.reading.get(key);
     if (!entry) {
       const e: Entry = { read: this.readPayload(id, version), users: 0, closed: false };

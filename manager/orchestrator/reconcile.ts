@@ -103,7 +103,7 @@ function pendingReason(plan: ServicePlan, sortedNodes: readonly NodeRecord[]): s
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-function sameTask(a: TaskRecord, b: TaskRecord): boolean {
+function sameTaskRecord(a: TaskRecord, b: TaskRecord): boolean {
   const ka = Object.keys(a) as (keyof TaskRecord)[];
   const kb = Object.keys(b) as (keyof TaskRecord)[];
   const defined = (r: TaskRecord, ks: (keyof TaskRecord)[]) => ks.filter((k) => r[k] !== undefined);
@@ -190,7 +190,7 @@ export function reconcile(input: ReconcileInput): TaskChanges {
     m.set(nodeId, (m.get(nodeId) ?? 0) + 1);
   };
   const emit = (before: TaskRecord, after: TaskRecord): void => {
-    if (!sameTask(before, after)) put.push(after);
+    if (!sameTaskRecord(before, after)) put.push(after);
   };
 
   // Group the tasks by service; a task whose service is gone is deleted.
