@@ -9,6 +9,7 @@
 // stays the caller's. Nothing else passed in holds a secret value.
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <pthread.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -293,21 +294,71 @@ static napi_value js_update_tree(napi_env env, napi_callback_info info) {
   return apply_change(env, "updateTree", e, &c, err);
 }
 
-/* Events to JS through the threadsafe function (engine_events_t.ctx): "init", "exit". */
+/*
+ * Events to JS ("init", "exit") through a threadsafe function, guarded against the environment's
+ * teardown. After unref (or process.exit) Node may tear the environment down, and free the function,
+ * while the loop thread still runs: a call then aborted the process in uv_mutex_lock (seen ~1 run in 40
+ * of "a process that mounted, served and unmounted exits by itself"). An env cleanup hook, registered
+ * after the function so that it runs before the function's own, marks the environment gone under
+ * `lock`; the loop thread calls only while it is not. The block is freed by whichever of the three
+ * (the "exit" call on the JS thread, the hook, the loop thread) is last to need it.
+ */
+typedef struct {
+  napi_threadsafe_function tsfn;
+  pthread_mutex_t lock;
+  bool env_gone;  /* the cleanup hook ran: never call tsfn again */
+  bool loop_done; /* the loop thread is done with this block */
+} events_t;
+
+static void events_free(events_t *ev) {
+  pthread_mutex_destroy(&ev->lock);
+  free(ev);
+}
+
+static void on_env_cleanup(void *arg) {
+  events_t *ev = arg;
+  pthread_mutex_lock(&ev->lock);
+  ev->env_gone = true;
+  bool done = ev->loop_done;
+  pthread_mutex_unlock(&ev->lock);
+  if (done) events_free(ev); /* the queued "exit" (if any) is dropped with env NULL: call_js skips it */
+}
+
 static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
-  (void) context;
-  if (env == NULL || js_cb == NULL) return;
+  events_t *ev = context;
+  if (env == NULL || js_cb == NULL) return; /* teardown: the hook frees ev */
+  bool exiting = strcmp(data, "exit") == 0;
   napi_value undef, arg;
   napi_get_undefined(env, &undef);
   napi_create_string_utf8(env, data, NAPI_AUTO_LENGTH, &arg);
   napi_call_function(env, undef, js_cb, 1, &arg, NULL);
+  if (!exiting) return;
+  /* The loop thread queued this, then let go of ev under the lock: wait for that, then nobody else needs it. */
+  napi_remove_env_cleanup_hook(env, on_env_cleanup, ev);
+  pthread_mutex_lock(&ev->lock);
+  pthread_mutex_unlock(&ev->lock);
+  events_free(ev);
 }
 
-static void event_init(void *tsfn) { napi_call_threadsafe_function(tsfn, (void *) "init", napi_tsfn_nonblocking); }
+static void event_init(void *arg) {
+  events_t *ev = arg;
+  pthread_mutex_lock(&ev->lock);
+  if (!ev->env_gone) napi_call_threadsafe_function(ev->tsfn, (void *) "init", napi_tsfn_nonblocking);
+  pthread_mutex_unlock(&ev->lock);
+}
 
-static void event_exit(void *tsfn) {
-  napi_call_threadsafe_function(tsfn, (void *) "exit", napi_tsfn_blocking);
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+static void event_exit(void *arg) {
+  events_t *ev = arg;
+  pthread_mutex_lock(&ev->lock);
+  bool gone = ev->env_gone;
+  if (!gone) {
+    /* Nonblocking: the queue is unbounded, and the JS thread may be waiting for this lock in the hook. */
+    napi_call_threadsafe_function(ev->tsfn, (void *) "exit", napi_tsfn_nonblocking);
+    napi_release_threadsafe_function(ev->tsfn, napi_tsfn_release);
+  }
+  ev->loop_done = true;
+  pthread_mutex_unlock(&ev->lock);
+  if (gone) events_free(ev);
 }
 
 static napi_value js_mount(napi_env env, napi_callback_info info) {
@@ -321,15 +372,26 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   if (e->mounted) return throw_msg(env, "hushfs.mount: this engine has already mounted");
   char *mnt = get_string(env, argv[1]);
   char *opts = get_string(env, argv[2]);
-  napi_threadsafe_function tsfn = NULL;
+  events_t *ev = calloc(1, sizeof *ev);
   napi_value name;
   const char *err = NULL;
   if (!mnt || !opts) err = "mountPoint and options must be strings";
-  else if (napi_create_string_utf8(env, "hushfs", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-           napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &tsfn) != napi_ok)
+  else if (!ev || pthread_mutex_init(&ev->lock, NULL) != 0) {
+    free(ev);
+    ev = NULL;
+    err = "out of memory";
+  } else if (napi_create_string_utf8(env, "hushfs", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+             napi_create_threadsafe_function(env, argv[3], NULL, name, 0, 1, NULL, NULL, ev, call_js, &ev->tsfn) != napi_ok) {
+    events_free(ev);
     err = "cannot create the event function";
-  else if ((err = hl_mount(e, mnt, opts, (engine_events_t) { .on_init = event_init, .on_exit = event_exit, .ctx = tsfn })) != NULL)
-    napi_release_threadsafe_function(tsfn, napi_tsfn_abort);
+  } else if (napi_add_env_cleanup_hook(env, on_env_cleanup, ev) != napi_ok) {
+    napi_release_threadsafe_function(ev->tsfn, napi_tsfn_abort);
+    err = "cannot add the cleanup hook"; /* ev is left: the aborted function may still hold it */
+  } else if ((err = hl_mount(e, mnt, opts, (engine_events_t) { .on_init = event_init, .on_exit = event_exit, .ctx = ev })) != NULL) {
+    napi_remove_env_cleanup_hook(env, on_env_cleanup, ev);
+    napi_release_threadsafe_function(ev->tsfn, napi_tsfn_abort);
+    /* ev is left to the aborted function's teardown (a few bytes, on a failed mount only) */
+  }
   free(mnt);
   free(opts);
   return err ? throw_in(env, "mount", err) : NULL;
@@ -342,7 +404,7 @@ static napi_value js_unref(napi_env env, napi_callback_info info) {
   engine_t *e = argc == 1 ? get_engine(env, argv[0]) : NULL;
   if (!e) return throw_msg(env, "hushfs.unref(engine): bad arguments");
   /* The loop thread releases the function only after its "exit" call, which runs on this thread. */
-  if (e->mounted && __atomic_load_n(&e->loop_running, __ATOMIC_ACQUIRE)) napi_unref_threadsafe_function(env, e->events.ctx);
+  if (e->mounted && __atomic_load_n(&e->loop_running, __ATOMIC_ACQUIRE)) napi_unref_threadsafe_function(env, ((events_t *) e->events.ctx)->tsfn);
   return NULL;
 }
 
