@@ -108,7 +108,12 @@ test('systemd units under a real systemd (nspawn): readiness, a legacy unit read
     // limit it was started with (no CAP_SYS_RESOURCE); a host's PID 1 can.
     check(`agent: LimitMEMLOCK=infinity (no CAP_IPC_LOCK: mlock is bounded by it; effective here ${res.AGENT_MEMLOCK_LIMIT})`, ['infinity', '18446744073709551615'].includes(res.AGENT_MEMLOCK_CONF ?? ''));
     // mlock is outside @system-service: the unit's seccomp filter must allow it, or every lock fails (EPERM).
-    check(`agent status: every secret version locked in memory (${res.AGENT_MEMORY_LOCK})`, res.AGENT_MEMORY_LOCK === '"memoryLock":{"state":"locked","failures":0}');
+    check('agent: the seccomp filter allows mlock', res.AGENT_FILTER_ALLOWS_MLOCK === '1');
+    // Whether it then succeeds depends on the container: nspawn allows @memlock only to a container that
+    // keeps CAP_IPC_LOCK, which this machine's root does not have (integration/memory-lock.test.ts checks
+    // the locking itself, on the host). What the agent reports must be one of the two, never absent.
+    check(`agent status reports the memory lock (${res.AGENT_MEMORY_LOCK})`, /^"memoryLock":\{"state":"(locked|failing)","failures":\d+\}$/.test(res.AGENT_MEMORY_LOCK ?? ''));
+    t.diagnostic(`memory lock under nspawn: ${res.AGENT_MEMORY_LOCK}; mlock from the container's root shell: ${res.CONTAINER_MLOCK}`);
     check('agent: MemorySwapMax=0 configured', res.AGENT_SWAP_MAX === '0');
     check('agent: in the host mount namespace (its mount must reach other units)', res.AGENT_SAME_MNT_NS === '1');
     check('agent: the join token is not on its command line', res.AGENT_TOKEN_IN_CMDLINE === '0');

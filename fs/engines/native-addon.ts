@@ -35,6 +35,8 @@ export interface EngineStats {
   running: boolean;
   /** Versions copied into C memory whose pages could not be locked (mlock), since the engine was created. */
   mlockFailures: number;
+  /** The errno of the last failed mlock (0: none). */
+  mlockErrno: number;
 }
 
 export type Engine = { readonly __brand: 'hushfs-engine' };

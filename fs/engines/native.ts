@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import type { Logger } from 'pino';
 import type { ViewDelta, ViewDir, ViewFile, ViewSnapshot, ViewSource } from '../view.js';
 import { detachUnmountIfMounted, nativeSys } from '../../common/native.js';
@@ -136,7 +137,9 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
   const mirror = new Mirror(hushfs, engine, secrets, () => {
     if (unlockedLogged) return;
     unlockedLogged = true; // once: `hush agent status` shows the count
-    log?.warn({ memlockLimit: 'RLIMIT_MEMLOCK' }, 'cannot lock secret memory (mlock failed: RLIMIT_MEMLOCK reached, no CAP_IPC_LOCK): secrets may be swapped out; raise LimitMEMLOCK (the hush-agent unit sets infinity)');
+    const errno = hushfs.stats(engine).mlockErrno;
+    const code = Object.entries(osConstants.errno).find(([, n]) => n === errno)?.[0] ?? String(errno);
+    log?.warn({ errno: code }, 'cannot lock secret memory (mlock failed; ENOMEM: over RLIMIT_MEMLOCK without CAP_IPC_LOCK): secrets may be swapped out; raise LimitMEMLOCK (the hush-agent unit sets infinity)');
   });
   const memoryLock = (): MemoryLock => {
     const failures = hushfs.stats(engine).mlockFailures;

@@ -429,6 +429,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   set_num(env, obj, "handles", (double) __atomic_load_n(&e->handle_count, __ATOMIC_RELAXED));
   set_num(env, obj, "bindings", (double) e->bindings.count);
   set_num(env, obj, "mlockFailures", (double) __atomic_load_n(&e->mlock_failures, __ATOMIC_RELAXED));
+  set_num(env, obj, "mlockErrno", (double) __atomic_load_n(&e->mlock_errno, __ATOMIC_RELAXED));
   napi_get_boolean(env, __atomic_load_n(&e->loop_running, __ATOMIC_ACQUIRE) != 0, &running);
   napi_set_named_property(env, obj, "running", running);
   return obj;

@@ -1,6 +1,7 @@
 // See hushfs_state.h.
 #define _GNU_SOURCE
 #include "hushfs_state.h"
+#include <errno.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,10 @@ blob_t *blob_new(engine_t *e, const void *src, size_t len) {
   /* Keeps secrets out of swap. Without CAP_IPC_LOCK it is bounded by RLIMIT_MEMLOCK: a failure is
    * counted (stats, putBlob's result) and the blob is served anyway. */
   b->locked = mlock(data, len ? len : 1) == 0;
-  if (!b->locked) __atomic_add_fetch(&e->mlock_failures, 1, __ATOMIC_RELAXED);
+  if (!b->locked) {
+    __atomic_store_n(&e->mlock_errno, errno, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&e->mlock_failures, 1, __ATOMIC_RELAXED);
+  }
   b->refs = 1;
   b->len = len;
   b->data = data;

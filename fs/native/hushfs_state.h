@@ -93,6 +93,7 @@ typedef struct engine {
   long blob_count;
   long handle_count; /* atomic */
   long mlock_failures; /* atomic: blobs whose pages could not be locked (RLIMIT_MEMLOCK) */
+  int mlock_errno;     /* atomic: errno of the last failed mlock */
   /* FUSE (hushfs_hl.c) */
   struct fuse *fuse;
   int mounted;      /* JS thread */

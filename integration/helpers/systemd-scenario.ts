@@ -165,6 +165,9 @@ res AGENT_SECCOMP "$(awk '/^Seccomp:/{print $2}' /proc/$APID/status)"
 res AGENT_CORE_LIMIT "$(awk '/^Max core file size/{print $5"/"$6}' /proc/$APID/limits)"
 res AGENT_MEMLOCK_CONF "$(prop hush-agent.service LimitMEMLOCK)"
 res AGENT_MEMLOCK_LIMIT "$(awk '/^Max locked memory/{print $4"/"$5}' /proc/$APID/limits)"
+# mlock(2) from a plain root shell of the container (outside any unit's filter): tells nspawn's own filter apart.
+res CONTAINER_MLOCK "$(perl -e '$b = "x" x 4096; print syscall(149, unpack("J", pack("p", $b)), 4096) == 0 ? "ok" : "$!"')"
+res AGENT_FILTER_ALLOWS_MLOCK "$(prop hush-agent.service SystemCallFilter | tr ' ' '\\n' | grep -cx mlock)"
 res AGENT_MEMORY_LOCK "$(hush agent status --format json | tr -d ' \\n' | grep -o '"memoryLock":{[^}]*}')"
 res AGENT_SWAP_MAX "$(prop hush-agent.service MemorySwapMax)"
 CG=$(prop hush-agent.service ControlGroup)
