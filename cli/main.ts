@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `hush` command line.
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../manager/server/control.js';
+import { VERSION } from '../common/version.js';
 import { agentCommands } from './commands/agent.js';
 import { installCommands } from './commands/install.js';
 import { managerCommands } from './commands/manager.js';
