@@ -8,6 +8,7 @@ import type { ControlClient } from '../../proto/gen/hush/v1/Control.js';
 import { hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './manager.js';
 import { controlUnixClient, unary } from './grpc.js';
 import { TestNode } from './node.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
 export interface NodeJson {
   id: string;
@@ -71,19 +72,6 @@ export function everReceived(node: TestNode, bytes: Buffer | string): boolean {
   return node.received.some((b) => b.includes(needle));
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls check() every intervalMs until it returns a truthy value; rejects after timeoutMs. */
-export async function poll<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 /**
  * Resolves with performance.now() at the moment check() first holds on the node (checked on every
  * message or status). Register it before the action being timed.
@@ -145,7 +133,7 @@ export async function startCluster(opts: { heartbeatPeriodMs?: number } = {}): P
       if (o.connect === false) return node;
       node.open();
       node.startHeartbeats(Math.max(50, Math.floor(heartbeatPeriodMs / 4)));
-      await poll(`node ${hostname} ready`, async () => (await nodeState(node.id)) === 'ready', 30_000);
+      await waitUntil(`node ${hostname} ready`, async () => (await nodeState(node.id)) === 'ready', 30_000, { errors: 'fail' });
       await node.until(`${hostname}: first COMPLETE`, () => node.messages.length > 0, 30_000);
       return node;
     },
