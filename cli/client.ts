@@ -3,7 +3,6 @@ import type { ControlClient } from '../proto/gen/hush/v1/Control.js';
 import { CONTROL_SOCKET, DEFAULT_MANAGER_STATE_DIR } from '../common/defaults.js';
 import { Status } from '../common/status.js';
 import type { RpcError, UnaryClient } from './rpc.js';
-import { probeSocket, unreachableMessage } from './unreachable.js';
 
 const { join } = process.getBuiltinModule('node:path'); // without an ESM facade (see rpc.ts)
 
@@ -54,6 +53,7 @@ export class Control {
   /** No answer: one probe of the socket says whether it is missing, refused, not ours, or overloaded. */
   private async describe(err: RpcError): Promise<string> {
     if (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED) {
+      const { probeSocket, unreachableMessage } = await import('./unreachable.js'); // only when there is no answer
       const path = this.socketPath();
       return unreachableMessage(path, await probeSocket(path), {
         deadlineExceeded: err.code === Status.DEADLINE_EXCEEDED, waitedMs: this.timeoutMs, details: err.details,

@@ -1,94 +1,12 @@
 #!/usr/bin/env node
-// The `hush` command line. Start-up is most of what a command costs (scripts call it in loops), so
-// each top-level command's module is loaded only when that command runs: `hush --version` and
-// `hush --help` load none, `hush secret ls` only commands/secret.ts (bench/cli-start.ts).
-import { Command, CommanderError } from 'commander';
+// The `hush` command. `hush --version` (alone) is answered here, as commander would answer it,
+// without loading commander: scripts ask for it in loops (bench/cli-start.ts). Every other command
+// line goes to the program (program.ts).
 import { VERSION } from '../common/version.js';
 
-type Define = (cmd: Command) => void;
-
-/**
- * The top-level commands, in the order `hush --help` lists them: how the listing describes each,
- * and the module that defines its subcommands (or, for join-token, its action).
- */
-const COMMANDS: Array<{ name: string; declare: (cmd: Command) => Command; define: () => Promise<Define> }> = [
-  {
-    name: 'manager', declare: (c) => c.description('run and administer a manager'),
-    define: async () => (await import('./commands/manager.js')).managerCommands,
-  },
-  {
-    name: 'join-token',
-    declare: (c) => c.argument('<role>', 'worker or manager').description('show (or rotate) a join token')
-      .option('--rotate', 'replace the token; the old one stops working (joined nodes are not affected)')
-      .option('-q, --quiet', 'only display the token'),
-    define: async () => (await import('./commands/manager.js')).joinTokenAction,
-  },
-  {
-    name: 'secret', declare: (c) => c.description('manage secrets (values are never shown back)'),
-    define: async () => (await import('./commands/secret.js')).secretCommands,
-  },
-  {
-    name: 'node', declare: (c) => c.description('inspect and administer the nodes of the cluster'),
-    define: async () => (await import('./commands/node.js')).nodeCommands,
-  },
-  {
-    name: 'service', declare: (c) => c.description('manage services: which secrets their tasks get, and where they run'),
-    define: async () => (await import('./commands/service.js')).serviceCommands,
-  },
-  {
-    name: 'agent', declare: (c) => c.description('run the node agent, or ask it how it is'),
-    define: async () => (await import('./commands/agent.js')).agentCommands,
-  },
-  {
-    name: 'install', declare: (c) => c.description('install hush into the system (starts nothing)'),
-    define: async () => (await import('./commands/install.js')).installCommands,
-  },
-];
-
-const program = new Command('hush')
-  .description('hush: secrets for clusters of Linux nodes, served live from memory at /run/secrets')
-  .version(VERSION, '-v, --version')
-  .option('-H, --host <socket>', 'manager control socket (default: $HUSH_HOST, or control.sock in $HUSH_STATE_DIR or /var/lib/hush/manager)')
-  // Usage errors follow the same rule as every other error: one line, `Error: ...`.
-  .configureOutput({ outputError: (text, write) => write(`Error: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) })
-  .exitOverride();
-
-const defines = new Map<Command, () => Promise<Define>>();
-for (const c of COMMANDS) defines.set(c.declare(program.command(c.name)), c.define);
-// Commander runs this before it parses the rest of the line with the command (`hush help secret` too).
-program.hook('preSubcommand', async (_program, sub) => {
-  const define = defines.get(sub);
-  defines.delete(sub);
-  if (define) (await define())(sub);
-});
-
-/**
- * `hush help COMMAND` prints COMMAND's help without running the hook above, so its subcommands are
- * defined first. The scan finds the line's first two operands as commander does: after the
- * program's options (-H/--host takes a value), or after `--`.
- */
-async function defineForHelp(argv: string[]): Promise<void> {
-  const operands: string[] = [];
-  for (let i = 0; i < argv.length && operands.length < 2; i++) {
-    const a = argv[i];
-    if (a === '--') operands.push(...argv.slice(i + 1));
-    else if (a === '-H' || a === '--host') i++;
-    else if (!a.startsWith('-')) operands.push(a);
-  }
-  if (operands[0] !== 'help') return;
-  const sub = program.commands.find((c) => c.name() === operands[1] || c.aliases().includes(operands[1]));
-  const define = sub && defines.get(sub);
-  if (sub && define) {
-    defines.delete(sub);
-    (await define())(sub);
-  }
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  process.stdout.write(`${VERSION}\n`);
+} else {
+  void import('./program.js').then((p) => p.run(process.argv));
 }
-
-defineForHelp(process.argv.slice(2)).then(() => program.parseAsync(process.argv)).catch((e: unknown) => {
-  if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode;
-  } else {
-    process.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  }
-});
