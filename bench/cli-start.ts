@@ -3,7 +3,8 @@
 // once, in ABBA order (harness.ts abbaOrder), so that drifts in the machine's load weigh on all
 // alike; the figures are medians over the rounds. `hush secret ls` asks a real manager (a temporary
 // state directory, manager-proc.ts) holding a few secrets. Targets: --version ≤ 1.3x node's start,
-// secret ls ≤ 2x.
+// secret ls ≤ 2x. HUSH_BENCH_CLI_BEFORE=/path/to/another/build/dist/cli/main.js times that build's
+// two commands in the same rounds too (e.g. the tree before a change), against the same manager.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -59,6 +60,13 @@ export const cliStartBench: BenchModule = {
         { key: 'version', label: 'hush --version', args: [CLI, '--version'], check: (o) => o === `${VERSION}\n` },
         { key: 'ls', label: 'hush secret ls', args: [CLI, 'secret', 'ls'], check: (o) => o.split('\n').filter(Boolean).length === SECRETS + 1 },
       ];
+      const before = process.env.HUSH_BENCH_CLI_BEFORE;
+      if (before) {
+        runs.push(
+          { key: 'before-version', label: 'before: --version', args: [before, '--version'], check: runs[1].check },
+          { key: 'before-ls', label: 'before: secret ls', args: [before, 'secret', 'ls'], check: runs[2].check },
+        );
+      }
       for (const r of runs) await timeRun(r, env); // warm the page cache: the first exec of each reads the files
       const rounds = opts.quick ? 12 : 40;
       const times = new Map(runs.map((r) => [r.key, [] as number[]]));
@@ -67,7 +75,7 @@ export const cliStartBench: BenchModule = {
         for (const r of abbaOrder(runs, i)) times.get(r.key)!.push(await timeRun(r, env));
       }
       if (opts.cpuProfDir) {
-        for (const r of runs.slice(1)) await timeRun(r, env, ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `cli-${r.key}.cpuprofile`]);
+        for (const r of runs.slice(1, 3)) await timeRun(r, env, ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir, '--cpu-prof-name', `cli-${r.key}.cpuprofile`]);
       }
       const median = (key: string) => percentile([...times.get(key)!].sort((a, b) => a - b), 50);
       const base = median('node');
@@ -79,11 +87,11 @@ export const cliStartBench: BenchModule = {
         rows.push([r.label, fmtMs(sorted[0]), fmtMs(median(r.key)), fmtMs(percentile(sorted, 90)), `${(median(r.key) / base).toFixed(2)}x`,
           target === undefined ? '' : `<= ${target}x: ${median(r.key) / base <= target ? 'met' : 'NOT met'}`]);
       }
-      const report = [`${rounds} rounds of the three in ABBA order; ${SECRETS} secrets in the manager`, ...table(rows)];
+      const report = [`${rounds} rounds of the ${runs.length} in ABBA order; ${SECRETS} secrets in the manager${before ? `; before: ${before}` : ''}`, ...table(rows)];
       return {
         report,
         baselineName: 'node -e 0',
-        figures: runs.slice(1).map((r) => ({ label: `${r.label} exec to exit`, value: median(r.key), unit: ' ms', baseline: base, better: 'lower' as const })),
+        figures: runs.slice(1, 3).map((r) => ({ label: `${r.label} exec to exit`, value: median(r.key), unit: ' ms', baseline: base, better: 'lower' as const })),
       };
     } finally {
       await manager.stop();
