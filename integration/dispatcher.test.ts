@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { distinctive } from './helpers/manager.js';
 import { controlTlsClient, statusName, tlsCredentials, unary, unaryError, grpc } from './helpers/grpc.js';
 import {
-  arrival, everReceived, flatten, startCluster, type FlatChange, type NodeJson, type TaskJson, type TestCluster,
+  arrival, describeChanges, everReceived, fence, flatten, sessionsClosed, startCluster, taskOf, type NodeJson, type TaskJson, type TestCluster,
 } from './helpers/cluster.js';
 import type { TestNode } from './helpers/node.js';
 import { waitUntil } from '../common/testing/wait.js';
@@ -22,37 +22,6 @@ import { waitUntil } from '../common/testing/wait.js';
 const WAIT_MS = 30_000;
 
 const key = (id: string, version: number) => `${id}@${version}`;
-const taskOf = (node: TestNode, serviceName: string) => [...node.state.tasks.entries()].find(([, t]) => t.serviceName === serviceName)?.[0];
-
-/** How many of the node's Assignments sessions the manager has logged closed. */
-const sessionsClosed = (c: TestCluster, node: TestNode) => c.run.logs.filter((l) => l.msg === 'node session closed' && l.nodeId === node.id).length;
-
-let fences = 0;
-
-/**
- * Proves, with no fixed wait, that nothing more is on its way to these nodes from what the test has
- * done so far: a service (no secrets) constrained to each node is created, and its task must reach
- * the node. A node's messages come on one ordered stream, and the manager applies changes in commit
- * order (the orchestrator's own included), so whatever an earlier change sends a node arrives before
- * its fence; the fence's message must hold the fence alone. The fences are then removed again.
- * Returns, for each node, what it was sent from its mark up to its fence: how many messages, which changes.
- */
-async function fence(c: TestCluster, marks: Array<[TestNode, number]>): Promise<Array<{ messages: number; changes: FlatChange[] }>> {
-  const names = marks.map(() => `fence-${++fences}`);
-  for (const [i, [node]] of marks.entries()) await unary(c.control, 'CreateService', { name: names[i], constraints: [`node.id==${node.id}`] });
-  const before: Array<{ messages: number; changes: FlatChange[] }> = [];
-  for (const [i, [node, mark]] of marks.entries()) {
-    await node.until(`${names[i]} placed on it`, () => taskOf(node, names[i]) !== undefined, WAIT_MS);
-    const at = node.messages.findIndex((m, j) => j >= mark && m.changes.some((ch) => ch.assignment?.task?.serviceName === names[i]));
-    const own = flatten(node.messages.slice(0, at + 1), at);
-    assert.deepEqual(own.map((x) => [x.action, x.kind, x.name]), [['UPDATE', 'task', `${names[i]}.1`]], `the fence came with something else: ${describeChanges(own)}`);
-    before.push({ messages: at - mark, changes: flatten(node.messages.slice(0, at), mark) });
-  }
-  for (const name of names) await unary(c.control, 'RemoveService', { ref: name });
-  for (const [i, [node]] of marks.entries()) await node.until(`${names[i]} removed from it`, () => taskOf(node, names[i]) === undefined, WAIT_MS);
-  return before;
-}
-
 function assertStreamSane(node: TestNode, who: string): void {
   assert.ok(node.messages.length > 0, `${who}: no message`);
   assert.equal(node.messages[0].type, 'COMPLETE', `${who}: the first message is not COMPLETE`);
@@ -62,9 +31,6 @@ function assertStreamSane(node: TestNode, who: string): void {
   for (const m of node.messages) assert.equal(m.resultsIn, m.appliesTo + 1, `${who}: results_in = applies_to + 1`);
 }
 
-function describeChanges(changes: FlatChange[]): string {
-  return JSON.stringify(changes.map((c) => `${c.type}:${c.action}:${c.kind}:${c.name}${c.kind === 'secret' ? `@${c.version}` : ''}`));
-}
 
 describe('dispatcher (shared manager)', () => {
   let c: TestCluster;
