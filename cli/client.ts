@@ -1,10 +1,10 @@
 // The CLI's connection to a manager's Control API (the local admin socket by default).
-import * as grpc from '@grpc/grpc-js';
-import { join } from 'node:path';
-import { hushProto } from '../proto/load.js';
 import type { ControlClient } from '../proto/gen/hush/v1/Control.js';
 import { CONTROL_SOCKET, DEFAULT_MANAGER_STATE_DIR } from '../common/defaults.js';
-import { probeSocket, unreachableMessage } from './unreachable.js';
+import { Status } from '../common/status.js';
+import type { RpcError, UnaryClient } from './rpc.js';
+
+const { join } = process.getBuiltinModule('node:path'); // without an ESM facade (see rpc.ts)
 
 export class CliError extends Error {}
 
@@ -26,39 +26,44 @@ export function controlTarget(host?: string): string {
 }
 
 export class Control {
-  private readonly client: ControlClient;
+  private client?: Promise<UnaryClient>;
   private readonly timeoutMs: number;
 
   constructor(readonly target: string) {
     this.timeoutMs = callTimeoutMs();
-    const Ctor = hushProto().Control as unknown as new (t: string, c: grpc.ChannelCredentials, o: grpc.ChannelOptions) => ControlClient;
-    this.client = new Ctor(target, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 1024 * 1024 });
+  }
+
+  private socketPath(): string {
+    return this.target.replace(/^unix:(\/\/)?/, '');
   }
 
   /** Calls one unary method; a failure becomes a one-line CliError. */
-  call<Req, Res>(method: keyof ControlClient & string, request: Req): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      const fn = (this.client[method] as unknown as (r: Req, m: grpc.Metadata, o: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void).bind(this.client);
-      fn(request, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
-        if (err) this.describe(err).then((m) => reject(new CliError(m)), reject);
-        else resolve(res as Res);
-      });
-    });
+  async call<Req, Res>(method: keyof ControlClient & string, request: Req): Promise<Res> {
+    // Loaded on the first call: commands that never call the manager do not load HTTP/2 or the codec.
+    this.client ??= import('./rpc.js').then((m) => new m.UnaryClient(this.socketPath(), 'hush.v1.Control'));
+    const client = await this.client;
+    try {
+      return await client.call(method, request as object, this.timeoutMs) as Res;
+    } catch (e) {
+      if (e instanceof Error && 'details' in e) throw new CliError(await this.describe(e as RpcError));
+      throw e;
+    }
   }
 
   /** No answer: one probe of the socket says whether it is missing, refused, not ours, or overloaded. */
-  private async describe(err: grpc.ServiceError): Promise<string> {
-    if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-      const path = this.target.replace(/^unix:(\/\/)?/, '');
+  private async describe(err: RpcError): Promise<string> {
+    if (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED) {
+      const { probeSocket, unreachableMessage } = await import('./unreachable.js'); // only when there is no answer
+      const path = this.socketPath();
       return unreachableMessage(path, await probeSocket(path), {
-        deadlineExceeded: err.code === grpc.status.DEADLINE_EXCEEDED, waitedMs: this.timeoutMs, details: err.details,
+        deadlineExceeded: err.code === Status.DEADLINE_EXCEEDED, waitedMs: this.timeoutMs, details: err.details,
       });
     }
     return err.details || err.message;
   }
 
   close(): void {
-    this.client.close();
+    void this.client?.then((c) => c.close());
   }
 }
 

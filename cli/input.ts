@@ -1,7 +1,8 @@
 // Reading and checking what the user typed, before anything is sent.
-import { openSync, fstatSync, readSync, closeSync } from 'node:fs';
 import { MAX_SECRET_BYTES } from '../manager/secrets/validate.js';
 import { CliError } from './client.js';
+
+const { openSync, fstatSync, readSync, closeSync } = process.getBuiltinModule('node:fs'); // without an ESM facade (see rpc.ts)
 
 /** Reads secret data from FILE, or stdin for '-' / nothing; refuses oversize input without reading it all. */
 export function readSecretData(file: string | undefined): Buffer {

@@ -1,8 +1,9 @@
 // Why the CLI got no answer from the manager's control socket: gRPC says only UNAVAILABLE or
 // DEADLINE_EXCEEDED, so one plain connection to the socket tells the cases apart.
-import { connect } from 'node:net';
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Node's modules without ESM facades, for the CLI's start-up (see rpc.ts).
+const { connect } = process.getBuiltinModule('node:net');
+const { statSync } = process.getBuiltinModule('node:fs');
+const { dirname } = process.getBuiltinModule('node:path');
 
 /** How long a probe connection waits to see whether the manager closes it at once. */
 const PROBE_MS = 300;

@@ -13,17 +13,15 @@ import { performance } from 'node:perf_hooks';
 import { distinctive } from './helpers/manager.js';
 import { controlTlsClient, statusName, tlsCredentials, unary, unaryError, grpc } from './helpers/grpc.js';
 import {
-  arrival, everReceived, flatten, poll, sleep, startCluster, type FlatChange, type NodeJson, type TaskJson, type TestCluster,
+  arrival, describeChanges, everReceived, fence, flatten, sessionsClosed, startCluster, taskOf, type NodeJson, type TaskJson, type TestCluster,
 } from './helpers/cluster.js';
 import type { TestNode } from './helpers/node.js';
+import { waitUntil } from '../common/testing/wait.js';
 
 /** How long a node waits for what it must get (generous: the machine may be loaded; success is usually at once). */
 const WAIT_MS = 30_000;
-/** How long "nothing arrives" is watched for, after the changes that did arrive elsewhere. */
-const QUIET_MS = 300;
 
 const key = (id: string, version: number) => `${id}@${version}`;
-
 function assertStreamSane(node: TestNode, who: string): void {
   assert.ok(node.messages.length > 0, `${who}: no message`);
   assert.equal(node.messages[0].type, 'COMPLETE', `${who}: the first message is not COMPLETE`);
@@ -33,9 +31,6 @@ function assertStreamSane(node: TestNode, who: string): void {
   for (const m of node.messages) assert.equal(m.resultsIn, m.appliesTo + 1, `${who}: results_in = applies_to + 1`);
 }
 
-function describeChanges(changes: FlatChange[]): string {
-  return JSON.stringify(changes.map((c) => `${c.type}:${c.action}:${c.kind}:${c.name}${c.kind === 'secret' ? `@${c.version}` : ''}`));
-}
 
 describe('dispatcher (shared manager)', () => {
   let c: TestCluster;
@@ -48,7 +43,6 @@ describe('dispatcher (shared manager)', () => {
 
   /** Secret create; returns its id. */
   const secret = async (name: string, payload: string) => (await c.hush(['secret', 'create', name, '-'], payload)).trim();
-  const taskOf = (node: TestNode, serviceName: string) => [...node.state.tasks.entries()].find(([, t]) => t.serviceName === serviceName)?.[0];
   const ps = (service: string) => c.hushJson<TaskJson>(['service', 'ps', service]);
 
   test('least privilege: each node gets only the secrets its own tasks use, COMPLETE first, continuous sequence numbers', async () => {
@@ -62,7 +56,7 @@ describe('dispatcher (shared manager)', () => {
     await c.hush(['service', 'create', '--name', 'sb', '--secret', 'sB', '--constraint', 'node.hostname==b']);
     await a.until('sA@1 on a', () => a.secret(sA, 1)?.toString() === pA && taskOf(a, 'sa') !== undefined, WAIT_MS);
     await b.until('sB@1 on b', () => b.secret(sB, 1)?.toString() === pB && taskOf(b, 'sb') !== undefined, WAIT_MS);
-    await sleep(QUIET_MS);
+    await fence(c, [[a, 0], [b, 0]]);
 
     assert.deepEqual(a.taskNames(), ['sa.1']);
     assert.deepEqual([...a.state.secrets.keys()], [key(sA, 1)]);
@@ -91,13 +85,12 @@ describe('dispatcher (shared manager)', () => {
     const taskId = taskOf(a, 'sa')!;
     assert.equal((await c.hush(['service', 'rm', 'sa'])).trim(), 'sa');
     await a.until('sa removed from a', () => a.state.tasks.size === 0 && a.state.secrets.size === 0, WAIT_MS);
-    await sleep(QUIET_MS);
-    const removed = flatten(a.messages, aBefore);
+    const [{ changes: removed }, toB] = await fence(c, [[a, aBefore], [b, bBefore]]);
     assert.deepEqual(removed.map((x) => [x.type, x.action, x.kind, x.id, x.version]), [
       ['INCREMENTAL', 'REMOVE', 'task', taskId, 0],
       ['INCREMENTAL', 'REMOVE', 'secret', sA, 1],
     ], describeChanges(removed));
-    assert.equal(b.messages.length, bBefore, `b was sent something about sa: ${describeChanges(flatten(b.messages, bBefore))}`);
+    assert.equal(toB.messages, 0, `b was sent something about sa: ${describeChanges(toB.changes)}`);
     assert.deepEqual(b.taskNames(), ['sb.1']);
     assertStreamSane(a, 'a');
     assertStreamSane(b, 'b');
@@ -120,8 +113,7 @@ describe('dispatcher (shared manager)', () => {
     const receivedBefore = n.received.length;
     await c.hush(['service', 'update', 'su', '--secret-rm', 'u1']);
     await n.until('u1 removed', () => n.secret(s1, 1) === undefined, WAIT_MS);
-    await sleep(QUIET_MS);
-    const changes = flatten(n.messages, mark);
+    const [{ changes }] = await fence(c, [[n, mark]]);
     assert.deepEqual(changes.map((x) => [x.action, x.kind, x.id, x.version]), [
       ['UPDATE', 'task', taskId, 0],
       ['REMOVE', 'secret', s1, 1],
@@ -159,10 +151,9 @@ describe('dispatcher (shared manager)', () => {
     arrivals.push(arrival(both, 'S@2 next to S@1', () => both.secret(s, 2) !== undefined, WAIT_MS));
     await c.hush(['secret', 'update', 'S', '-'], v2);
     const times = await Promise.all(arrivals);
-    await sleep(QUIET_MS);
+    const [toFa, toFb, toPin, toBoth] = await fence(c, [fa, fb, pin, both].map((n) => [n, marks.get(n)!.messages]));
 
-    for (const n of [fa, fb]) {
-      const changes = flatten(n.messages, marks.get(n)!.messages);
+    for (const [n, { changes }] of [[fa, toFa], [fb, toFb]] as const) {
       const taskId = [...n.state.tasks.keys()][0];
       assert.deepEqual(changes.map((x) => [x.action, x.kind, x.id, x.version]), [
         ['UPDATE', 'secret', s, 2],
@@ -174,7 +165,7 @@ describe('dispatcher (shared manager)', () => {
       assert.deepEqual([...n.state.secrets.keys()], [key(s, 2)]);
       assertStreamSane(n, n === fa ? 'follow-a' : 'follow-b');
     }
-    assert.equal(pin.messages.length, marks.get(pin)!.messages, `the pinned node was sent: ${describeChanges(flatten(pin.messages, marks.get(pin)!.messages))}`);
+    assert.equal(toPin.messages, 0, `the pinned node was sent: ${describeChanges(toPin.changes)}`);
     assert.equal(pin.received.length, marks.get(pin)!.received);
     assert.ok(!everReceived(pin, v2), 'the pinned node got version 2');
     assert.deepEqual([...pin.state.secrets.keys()], [key(s, 1)]);
@@ -182,7 +173,7 @@ describe('dispatcher (shared manager)', () => {
     assert.deepEqual([...pin.state.tasks.values()][0].secrets.map((r) => [r.version, r.target]), [[1, 'x']]);
     assertStreamSane(pin, 'pinned');
     // The node with both: v2 arrives for the following task; v1 stays for the pinned one.
-    const bothChanges = flatten(both.messages, marks.get(both)!.messages);
+    const bothChanges = toBoth.changes;
     const bfTask = taskOf(both, 'bf')!;
     assert.deepEqual(bothChanges.map((x) => [x.action, x.kind, x.id, x.version]), [
       ['UPDATE', 'secret', s, 2],
@@ -209,7 +200,7 @@ describe('dispatcher (shared manager)', () => {
     const sid = await secret(`sec-${group}`, payload);
     await c.hush(['service', 'create', '--name', `svc-${group}`, '--replicas', '1', '--secret', `sec-${group}`, '--constraint', `node.labels.grp==${group}`]);
     const holds = (n: TestNode) => n.state.tasks.size === 1 && n.secret(sid, 1)?.toString() === payload;
-    await poll(`a ${group} node holds the task`, () => holds(n1) || holds(n2), WAIT_MS);
+    await waitUntil(`a ${group} node holds the task`, () => holds(n1) || holds(n2), WAIT_MS, { errors: 'fail' });
     const [holder, other] = holds(n1) ? [n1, n2] : [n2, n1];
     const otherHost = holds(n1) ? `${group}-2` : `${group}-1`;
     const taskId = [...holder.state.tasks.keys()][0];
@@ -254,10 +245,10 @@ describe('dispatcher (shared manager)', () => {
     const [hm, om] = [p.holder.messages.length, p.other.messages.length];
     const t0 = performance.now();
     p.holder.stopHeartbeats();
-    const down = await poll('node ls shows the node down', async () => {
+    const down = await waitUntil('node ls shows the node down', async () => {
       const nodes = await c.hushJson<NodeJson>(['node', 'ls']);
       return nodes.find((n) => n.id === p.holder.id)?.state === 'down' ? nodes : undefined;
-    }, WAIT_MS, 100);
+    }, WAIT_MS, { errors: 'fail', intervalMs: 100 });
     const tDown = performance.now() - t0;
     assert.equal(down.find((n) => n.id === p.other.id)?.state, 'ready');
     // Its stream is still open: it is told to drop the task and secret too.
@@ -344,18 +335,19 @@ describe('dispatcher (shared manager)', () => {
     await c.hush(['service', 'create', '--name', 'gone', '--secret', 'gone-s', '--constraint', 'node.hostname==rc']);
     await n.until('both', () => n.state.tasks.size === 2 && n.secret(sk, 1) !== undefined && n.secret(sg, 1) !== undefined, WAIT_MS);
     const keepTask = taskOf(n, 'keep')!;
+    const closedBefore = sessionsClosed(c, n);
     n.closeStream(); // heartbeats go on: the node stays ready, its tasks stay
-    await sleep(100);
+    await waitUntil('the manager to close the node\'s session', () => sessionsClosed(c, n) > closedBefore, WAIT_MS);
     await c.hush(['service', 'rm', 'gone']);
     const mark = n.messages.length;
     const rec = n.received.length;
     n.open();
     await n.until('a fresh COMPLETE', () => n.messages.length > mark, WAIT_MS);
-    await sleep(QUIET_MS);
-    const fresh = n.messages.slice(mark);
+    const [sinceReconnect] = await fence(c, [[n, mark]]);
+    const fresh = n.messages.slice(mark, mark + sinceReconnect.messages);
     assert.equal(fresh[0].type, 'COMPLETE');
     assert.equal(fresh[0].appliesTo, 0);
-    assert.equal(fresh.length, 1, 'only the COMPLETE');
+    assert.equal(fresh.length, 1, `only the COMPLETE: ${describeChanges(sinceReconnect.changes)}`);
     const changes = flatten(fresh);
     assert.deepEqual(changes.map((x) => [x.action, x.kind, x.id, x.version]).sort(), [
       ['UPDATE', 'secret', sk, 1],
@@ -426,23 +418,31 @@ test('global mode: one task per ready node; a node that joins later gets its own
     const marks = [g1.messages.length, g2.messages.length];
     const g3 = await c.join('g3');
     await g3.until('its global task', () => g3.state.tasks.size === 1 && g3.secret(sid, 1)?.toString() === payload, WAIT_MS);
-    await sleep(QUIET_MS);
+    const [toG1, toG2] = await fence(c, [[g1, marks[0]], [g2, marks[1]]]);
     tasks = await ps();
     assert.deepEqual(tasks.map((x) => x.node).sort(), ['g1', 'g2', 'g3']);
     assert.equal(new Set(tasks.map((x) => x.id)).size, 3);
     assert.equal(g3.state.tasks.keys().next().value, tasks.find((x) => x.node === 'g3')!.id);
-    assert.deepEqual([g1.messages.length, g2.messages.length], marks, 'the other nodes were sent something when g3 joined');
+    assert.deepEqual([toG1.messages, toG2.messages], [0, 0], `the other nodes were sent something when g3 joined: ${describeChanges([...toG1.changes, ...toG2.changes])}`);
     for (const [n, name] of [[g1, 'g1'], [g2, 'g2'], [g3, 'g3']] as const) assertStreamSane(n, name);
 
     // Draining a node takes its global task (and the secret) away from it, and only from it.
-    const g3Mark = g3.messages.length;
+    const [g1Mark, g2Mark, g3Mark] = [g1.messages.length, g2.messages.length, g3.messages.length];
     const g3Task = [...g3.state.tasks.keys()][0];
     await c.hush(['node', 'update', 'g3', '--availability', 'drain']);
     await g3.until('the global task removed', () => g3.state.tasks.size === 0 && g3.state.secrets.size === 0, WAIT_MS);
-    await sleep(QUIET_MS);
-    assert.deepEqual(flatten(g3.messages, g3Mark).map((x) => [x.action, x.kind, x.id]), [['REMOVE', 'task', g3Task], ['REMOVE', 'secret', sid]]);
-    assert.deepEqual([g1.messages.length, g2.messages.length], marks, 'the other nodes were sent something when g3 was drained');
+    const [drainedG1, drainedG2] = await fence(c, [[g1, g1Mark], [g2, g2Mark]]);
+    assert.deepEqual([drainedG1.messages, drainedG2.messages], [0, 0], `the other nodes were sent something when g3 was drained: ${describeChanges([...drainedG1.changes, ...drainedG2.changes])}`);
     assert.deepEqual((await ps()).map((x) => x.node).sort(), ['g1', 'g2']);
+    // A drained node takes no fence: making it active again is g3's. Its new global task arrives after
+    // anything the drain sent it.
+    await c.hush(['node', 'update', 'g3', '--availability', 'active']);
+    await g3.until('a new global task', () => g3.state.tasks.size === 1 && g3.secret(sid, 1) !== undefined, WAIT_MS);
+    const sinceDrain = flatten(g3.messages, g3Mark);
+    const back = sinceDrain.findIndex((x) => x.action === 'UPDATE');
+    assert.deepEqual(sinceDrain.slice(0, back).map((x) => [x.action, x.kind, x.id]), [['REMOVE', 'task', g3Task], ['REMOVE', 'secret', sid]], describeChanges(sinceDrain));
+    assert.deepEqual(sinceDrain.slice(back).map((x) => [x.action, x.kind]).sort(), [['UPDATE', 'secret'], ['UPDATE', 'task']], describeChanges(sinceDrain));
+    assert.ok(sinceDrain[back].message > sinceDrain[back - 1].message, 'the new task came in its own message, after the removes');
     t.diagnostic(`global: ${tasks.length} tasks on ${tasks.map((x) => x.node).sort().join(', ')}; g-idle (${await c.nodeState(idle.id)}) has none`);
   } finally {
     await c.close();

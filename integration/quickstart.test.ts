@@ -2,6 +2,7 @@
 // serves a demo secret, stops everything on Ctrl-C, and works when run twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitUntil } from '../common/testing/wait.js';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,11 +31,16 @@ async function runOnce(root: string, port: number): Promise<{ output: string; se
   proc.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   try {
-    const deadline = Date.now() + 60_000;
-    while (!output.includes('[hush] ready:')) {
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`quickstart did not get ready:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Checked on each line it prints and when it exits.
+    const wake = (onEvent: () => void) => {
+      proc.stdout!.on('data', onEvent);
+      proc.on('exit', onEvent);
+      return () => { proc.stdout!.off('data', onEvent); proc.off('exit', onEvent); };
+    };
+    await waitUntil('quickstart to print "[hush] ready:"', () => {
+      if (proc.exitCode !== null) throw new Error(`it exited with ${proc.exitCode}`);
+      return output.includes('[hush] ready:');
+    }, 60_000, { wake, errors: 'fail', intervalMs: 100 }).catch((e: Error) => { throw new Error(`quickstart did not get ready (${e.message}):\n${output}`); });
     // Read as a separate process would.
     const secret = execFileSync('cat', [join(mount, 'demo', 'demo_password')], { encoding: 'utf8' });
     assert.match(output, /\[hush\] anchor for containers: /);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initManager, startManager, hushOk, freePort, distinctive, type RunningManager } from './helpers/manager.js';
 import { TestNode } from './helpers/node.js';
-import { poll } from './helpers/cluster.js';
+import { waitUntil } from '../common/testing/wait.js';
 
 interface TaskJson { id: string; name: string; node: string; state: string; message: string }
 
@@ -42,14 +42,16 @@ test('a manager restart loses nothing and resumes scheduling', { timeout: 120_00
     await run.stop();
     a.closeStream();
     run = await startManager(m.stateDir, { env, listen: addr });
-    // Like an agent: reopen until the channel is through its reconnect backoff.
-    await poll('a reconnected with a fresh COMPLETE', async () => {
-      if (a.messages.filter((x) => x.type === 'COMPLETE').length === 2) return true;
-      a.closeStream();
+    // Like an agent: a stream that ends (its channel still in reconnect backoff) is opened again,
+    // until one brings the fresh COMPLETE.
+    const completes = () => a.messages.filter((x) => x.type === 'COMPLETE').length;
+    a.open();
+    await waitUntil('a reconnected with a fresh COMPLETE', async () => {
+      await a.until('a COMPLETE, or the end of the stream', () => completes() === 2 || a.streamStatus !== undefined, 20_000);
+      if (completes() === 2) return true;
       a.open();
-      await new Promise((r) => setTimeout(r, 500));
-      return a.messages.filter((x) => x.type === 'COMPLETE').length === 2;
-    }, 20_000, 0);
+      return false;
+    }, 20_000, { errors: 'fail', intervalMs: 100 });
     assert.ok(a.taskNames().includes('kept.1'), 'the same task, not rescheduled');
     assert.deepEqual((await ps('kept')).map((x) => x.id), keptBefore.map((x) => x.id));
     const pendingAfter = await ps('waiting');
@@ -61,10 +63,10 @@ test('a manager restart loses nothing and resumes scheduling', { timeout: 120_00
     b.open();
     b.startHeartbeats(250);
     await b.until('b gets both waiting tasks', () => b.taskNames().join() === 'waiting.1,waiting.2', 15_000);
-    const placed = await poll('tasks assigned to b', async () => {
+    const placed = await waitUntil('tasks assigned to b', async () => {
       const tasks = await ps('waiting');
       return tasks.every((x) => x.state !== 'pending') ? tasks : undefined;
-    });
+    }, 10_000, { errors: 'fail' });
     assert.deepEqual(placed.map((x) => x.id).sort(), pendingBefore.map((x) => x.id).sort());
     t.diagnostic('pending tasks survived the restart with their ids and were placed when node b joined');
   } finally {

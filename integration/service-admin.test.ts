@@ -3,6 +3,7 @@
 // command (CLI and raw gRPC), garbage protobuf, and node removal denying the node's certificate.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitUntil } from '../common/testing/wait.js';
 import { createCsr, generateNodeKey } from '../common/certs.js';
 import { hushProto } from '../proto/load.js';
 import {
@@ -179,13 +180,11 @@ test('service lifecycle: create, ls, inspect, ps, update, rm; secret rm refused 
     // went is for it to clean up: allow it a moment).
     const control = controlUnixClient(m.stateDir);
     try {
-      let left: unknown[] = [];
-      for (let i = 0; i < 30; i++) {
-        left = (await unary<{ tasks: unknown[] }>(control, 'ListTasks', {})).tasks;
-        if (!left.length) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.deepEqual(left, []);
+      await waitUntil('no task left', async () => {
+        const { tasks } = await unary<{ tasks: unknown[] }>(control, 'ListTasks', {});
+        if (tasks.length) throw new Error(`tasks left: ${JSON.stringify(tasks)}`);
+        return true;
+      }, 3000, { intervalMs: 100 });
     } finally {
       control.close();
     }
@@ -426,10 +425,8 @@ test('node update and rm: availability and labels; a ready node needs --force; r
       let ready = false;
       try {
         await unary(dispatcher, 'Heartbeat', {});
-        for (let i = 0; i < 50 && !ready; i++) {
-          ready = (await nodes()).find((n) => n.id === a.id)?.state === 'ready';
-          if (!ready) await new Promise((r) => setTimeout(r, 100));
-        }
+        ready = await waitUntil('node-a ready', async () => (await nodes()).find((n) => n.id === a.id)?.state === 'ready', 5000, { intervalMs: 100 })
+          .then(() => true, () => false);
       } catch {
         // No dispatcher yet: the --force check below is skipped.
       }

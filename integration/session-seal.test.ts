@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distinctive } from './helpers/manager.js';
-import { poll, startCluster, type TestCluster } from './helpers/cluster.js';
+import { startCluster, type TestCluster } from './helpers/cluster.js';
+import { waitUntil } from '../common/testing/wait.js';
 import type { TestNode } from './helpers/node.js';
 
 describe('sealed payloads on the Assignments stream', () => {
@@ -38,7 +39,7 @@ describe('sealed payloads on the Assignments stream', () => {
     const since = c.run.logs.length;
     node.open({ seal: false });
     node.startHeartbeats(200);
-    await poll('older ready', async () => (await c.nodeState(node.id)) === 'ready', 30_000);
+    await waitUntil('older ready', async () => (await c.nodeState(node.id)) === 'ready', 30_000, { errors: 'fail' });
     const { id, payload } = await deliver(node, 'older');
     assert.equal(node.secret(id, 1)!.toString(), payload);
     assert.ok(node.clearPayloads >= 1);

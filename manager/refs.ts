@@ -1,10 +1,12 @@
 // References to objects, as callers give them (CLI arguments, Control requests): checked once, here,
 // before any store access, so a bad one is a clear INVALID_ARGUMENT and never reaches a store key.
-import { isIP } from 'node:net';
 import { invalidArgument } from '../common/errors.js';
 import { ID_PATTERN } from '../common/ids.js';
 import { quote } from '../common/printable.js';
 import { MAX_NAME_LENGTH, NAME_PATTERN } from './secrets/validate.js';
+
+// Not an ESM import: the CLI checks refs too, and node:net's ESM facade costs its start-up ~1 ms.
+const { isIP } = process.getBuiltinModule('node:net');
 
 /** Plain DNS hostnames (no wildcards), as a node joins with. */
 export const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;

@@ -36,9 +36,8 @@ function memoryLockLine(m: AgentStatus['memoryLock'] | undefined): string {
   return `${m.failures} secret version(s) could not be locked (mlock: raise RLIMIT_MEMLOCK / LimitMEMLOCK=)`;
 }
 
-export function agentCommands(program: Command): void {
-  const agent = program.command('agent').description('run the node agent, or ask it how it is');
-
+/** The subcommands of `hush agent` (main.ts declares the group). */
+export function agentCommands(agent: Command): void {
   agent.command('run').description('join (first start), mount the secrets read-only and follow the managers (stays in the foreground)')
     .option('--manager <host:port,...>', 'manager addresses, tried in turn (default: $HUSH_MANAGERS)')
     .option('--token <token>', 'join token, first start only (default: $HUSH_TOKEN; the environment keeps it out of the process list)')

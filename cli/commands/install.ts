@@ -159,8 +159,8 @@ export function installSystemd(o: InstallOptions): InstalledFile[] {
   return out;
 }
 
-export function installCommands(program: Command): void {
-  const install = program.command('install').description('install hush into the system (starts nothing)');
+/** The subcommands of `hush install` (main.ts declares the group). */
+export function installCommands(install: Command): void {
   install.command('systemd')
     .description('write hush-manager.service, hush-agent.service, /etc/hush/{agent,manager}.env and the /usr/local/bin/hush wrapper')
     .option('--prefix <dir>', 'install under this root instead of / (e.g. a container tree)', '/')

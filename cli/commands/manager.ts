@@ -34,9 +34,8 @@ function joinHint(role: string, token: string, addr: string): string {
   return `To add a ${role} to this cluster, run on the node:\n\n    hush agent run --manager ${addr} --token ${token}\n`;
 }
 
-export function managerCommands(program: Command): void {
-  const manager = program.command('manager').description('run and administer a manager');
-
+/** The subcommands of `hush manager` (main.ts declares the group). */
+export function managerCommands(manager: Command): void {
   manager.command('init').description('create a new cluster: root CA, data key, join tokens, empty store')
     .option('--state-dir <dir>', `state directory (default: $HUSH_STATE_DIR or ${DEFAULT_MANAGER_STATE_DIR})`)
     .option('--listen <host:port>', 'address of the TLS port for nodes', DEFAULT_LISTEN)
@@ -104,17 +103,17 @@ export function managerCommands(program: Command): void {
       const s = await controlFor(cmd).call<object, Record<string, unknown>>('GetManagerStatus', {});
       console.log(JSON.stringify(s, null, 2));
     }));
+}
 
-  program.command('join-token').argument('<role>', 'worker or manager').description('show (or rotate) a join token')
-    .option('--rotate', 'replace the token; the old one stops working (joined nodes are not affected)')
-    .option('-q, --quiet', 'only display the token')
-    .action(action(async (cmd, role: string, opts: { rotate?: boolean; quiet?: boolean }) => {
-      if (role !== 'worker' && role !== 'manager') throw new CliError(`unknown role ${JSON.stringify(role)}: worker or manager`);
-      const control = controlFor(cmd);
-      const { token } = await control.call<object, { token: string }>('GetJoinToken', { role, rotate: !!opts.rotate });
-      if (opts.quiet) return void console.log(token);
-      const status = await control.call<object, { listenAddr: string }>('GetManagerStatus', {});
-      if (opts.rotate) console.log(`Successfully rotated ${role} join token.\n`);
-      console.log(joinHint(role, token, status.listenAddr));
-    }));
+/** What `hush join-token` does (main.ts declares it: its argument and options are listed by `hush --help`). */
+export function joinTokenAction(joinToken: Command): void {
+  joinToken.action(action(async (cmd, role: string, opts: { rotate?: boolean; quiet?: boolean }) => {
+    if (role !== 'worker' && role !== 'manager') throw new CliError(`unknown role ${JSON.stringify(role)}: worker or manager`);
+    const control = controlFor(cmd);
+    const { token } = await control.call<object, { token: string }>('GetJoinToken', { role, rotate: !!opts.rotate });
+    if (opts.quiet) return void console.log(token);
+    const status = await control.call<object, { listenAddr: string }>('GetManagerStatus', {});
+    if (opts.rotate) console.log(`Successfully rotated ${role} join token.\n`);
+    console.log(joinHint(role, token, status.listenAddr));
+  }));
 }

@@ -16,9 +16,8 @@ function nodeJson(n: Node__Output) {
   };
 }
 
-export function nodeCommands(program: Command): void {
-  const node = program.command('node').description('inspect and administer the nodes of the cluster');
-
+/** The subcommands of `hush node` (main.ts declares the group). */
+export function nodeCommands(node: Command): void {
   node.command('ls').alias('list').description('list nodes')
     .option('-q, --quiet', 'only display ids')
     .option('--format <format>', 'json: one JSON object per line')

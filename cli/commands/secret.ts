@@ -14,9 +14,8 @@ function secretJson(s: Secret__Output) {
   };
 }
 
-export function secretCommands(program: Command): void {
-  const secret = program.command('secret').description('manage secrets (values are never shown back)');
-
+/** The subcommands of `hush secret` (main.ts declares the group). */
+export function secretCommands(secret: Command): void {
   secret.command('create').argument('<name>').argument('[file]', 'file holding the data, or - for stdin (default: stdin)')
     .description('create a secret from a file or stdin')
     .option('-l, --label <key=value>', 'set a label (repeatable)', collect, [])

@@ -55,9 +55,8 @@ async function eachRef(refs: string[], fn: (ref: string) => Promise<void>): Prom
 interface CreateOpts { name?: string; replicas?: string; mode?: string; secret: string[]; constraint: string[]; label: string[] }
 interface UpdateOpts { secretAdd: string[]; secretRm: string[]; replicas?: string; constraintAdd: string[]; constraintRm: string[] }
 
-export function serviceCommands(program: Command): void {
-  const service = program.command('service').description('manage services: which secrets their tasks get, and where they run');
-
+/** The subcommands of `hush service` (main.ts declares the group). */
+export function serviceCommands(service: Command): void {
   service.command('create').description('create a service; prints its id')
     .option('--name <name>', 'service name (required)')
     .option('--replicas <n>', 'number of tasks (replicated mode; default 1, at most 10000)')

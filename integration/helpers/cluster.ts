@@ -2,12 +2,14 @@
 // short heartbeat period, a Control client on the unix socket, and TestNodes that join with real
 // CSRs, open their Assignments stream and heartbeat. close() stops every node and the manager and
 // removes the state directory.
+import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import type { AssignmentsMessage__Output } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
 import type { ControlClient } from '../../proto/gen/hush/v1/Control.js';
 import { hushOk, initManager, startManager, type InitializedManager, type RunningManager } from './manager.js';
 import { controlUnixClient, unary } from './grpc.js';
 import { TestNode } from './node.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
 export interface NodeJson {
   id: string;
@@ -71,25 +73,49 @@ export function everReceived(node: TestNode, bytes: Buffer | string): boolean {
   return node.received.some((b) => b.includes(needle));
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls check() every intervalMs until it returns a truthy value; rejects after timeoutMs. */
-export async function poll<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
 /**
  * Resolves with performance.now() at the moment check() first holds on the node (checked on every
  * message or status). Register it before the action being timed.
  */
 export function arrival(node: TestNode, what: string, check: () => boolean, timeoutMs = 10_000): Promise<number> {
   return node.until(what, check, timeoutMs).then(() => performance.now());
+}
+
+/** Changes as short strings, for assertion messages. */
+export function describeChanges(changes: FlatChange[]): string {
+  return JSON.stringify(changes.map((c) => `${c.type}:${c.action}:${c.kind}:${c.name}${c.kind === 'secret' ? `@${c.version}` : ''}`));
+}
+
+/** The id of the node's task of that service, if it holds one. */
+export const taskOf = (node: TestNode, serviceName: string) => [...node.state.tasks.entries()].find(([, t]) => t.serviceName === serviceName)?.[0];
+
+/** How many of the node's Assignments sessions the manager has logged closed. */
+export const sessionsClosed = (c: TestCluster, node: TestNode) => c.run.logs.filter((l) => l.msg === 'node session closed' && l.nodeId === node.id).length;
+
+let fences = 0;
+
+/**
+ * Proves, with no fixed wait, that nothing more is on its way to these nodes from what the test has
+ * done so far: a service (no secrets) constrained to each node is created, and its task must reach
+ * the node. A node's messages come on one ordered stream, and the manager applies changes in commit
+ * order (the orchestrator's own included), so whatever an earlier change sends a node arrives before
+ * its fence; the fence's message must hold the fence alone. The fences are then removed again.
+ * Returns, for each node, what it was sent from its mark up to its fence: how many messages, which changes.
+ */
+export async function fence(c: TestCluster, marks: Array<[TestNode, number]>, timeoutMs = 30_000): Promise<Array<{ messages: number; changes: FlatChange[] }>> {
+  const names = marks.map(() => `fence-${++fences}`);
+  for (const [i, [node]] of marks.entries()) await unary(c.control, 'CreateService', { name: names[i], constraints: [`node.id==${node.id}`] });
+  const before: Array<{ messages: number; changes: FlatChange[] }> = [];
+  for (const [i, [node, mark]] of marks.entries()) {
+    await node.until(`${names[i]} placed on it`, () => taskOf(node, names[i]) !== undefined, timeoutMs);
+    const at = node.messages.findIndex((m, j) => j >= mark && m.changes.some((ch) => ch.assignment?.task?.serviceName === names[i]));
+    const own = flatten(node.messages.slice(0, at + 1), at);
+    assert.deepEqual(own.map((x) => [x.action, x.kind, x.name]), [['UPDATE', 'task', `${names[i]}.1`]], `the fence came with something else: ${describeChanges(own)}`);
+    before.push({ messages: at - mark, changes: flatten(node.messages.slice(0, at), mark) });
+  }
+  for (const name of names) await unary(c.control, 'RemoveService', { ref: name });
+  for (const [i, [node]] of marks.entries()) await node.until(`${names[i]} removed from it`, () => taskOf(node, names[i]) === undefined, timeoutMs);
+  return before;
 }
 
 export interface TestCluster {
@@ -145,7 +171,7 @@ export async function startCluster(opts: { heartbeatPeriodMs?: number } = {}): P
       if (o.connect === false) return node;
       node.open();
       node.startHeartbeats(Math.max(50, Math.floor(heartbeatPeriodMs / 4)));
-      await poll(`node ${hostname} ready`, async () => (await nodeState(node.id)) === 'ready', 30_000);
+      await waitUntil(`node ${hostname} ready`, async () => (await nodeState(node.id)) === 'ready', 30_000, { errors: 'fail' });
       await node.until(`${hostname}: first COMPLETE`, () => node.messages.length > 0, 30_000);
       return node;
     },

@@ -10,6 +10,7 @@ import { joinCluster } from '../../agent/join.js';
 import { PartBuffer } from '../../agent/parts.js';
 import { StreamPayloads } from '../../agent/stream-payloads.js';
 import { versionKey } from '../../common/version-key.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
 
@@ -94,7 +95,11 @@ export class TestNode {
       }
       this.notify();
     });
-    stream.on('status', (s: grpc.StatusObject) => { this.streamStatus = s; this.notify(); });
+    stream.on('status', (s: grpc.StatusObject) => {
+      if (this.stream !== stream) return; // a stream closed with closeStream(): its end is not the current one's
+      this.streamStatus = s;
+      this.notify();
+    });
     stream.on('error', () => { /* the status event carries it */ });
   }
 
@@ -123,22 +128,15 @@ export class TestNode {
       this.client.UpdateTaskStatus({ updates: [{ taskId, state, message: '' }] }, { deadline: Date.now() + 5000 }, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Resolves once `check()` holds (re-checked on every message or status), or rejects after timeoutMs. */
-  async until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (check()) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== onEvent);
-        reject(new Error(`node ${this.creds.nodeId}: timed out waiting for ${what}`));
-      }, timeoutMs);
-      const onEvent = () => {
-        if (!check()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== onEvent);
-        resolve();
-      };
-      this.waiters.push(onEvent);
-    });
+  /** Resolves once `check()` holds: checked at once and on every message or status (waitUntil's wake). */
+  until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+    return waitUntil(`node ${this.creds.nodeId}: ${what}`, check, timeoutMs, { wake: (onEvent) => this.subscribe(onEvent) }).then(() => undefined);
+  }
+
+  /** Calls onEvent on every message or status of the stream; returns how to stop. */
+  private subscribe(onEvent: () => void): () => void {
+    this.waiters.push(onEvent);
+    return () => { this.waiters = this.waiters.filter((w) => w !== onEvent); };
   }
 
   taskNames(): string[] {

@@ -117,10 +117,14 @@ export class Dispatcher {
     let set = this.sessions.get(who.nodeId);
     if (!set) this.sessions.set(who.nodeId, (set = new Set()));
     set.add(session);
+    let ended = false;
     const close = () => {
+      if (ended) return; // cancelled, close and error may each end it
+      ended = true;
       session.close();
       set!.delete(session);
       if (set!.size === 0 && this.sessions.get(who.nodeId) === set) this.sessions.delete(who.nodeId);
+      this.log.info({ nodeId: who.nodeId }, 'node session closed');
     };
     call.on('cancelled', close);
     call.on('close', close);

@@ -1,6 +1,7 @@
 // The Control service: the admin API behind `hush secret`, `hush join-token`, `hush manager`.
 import type { ControlHandlers } from '../../proto/gen/hush/v1/Control.js';
 import { invalidArgument } from '../../common/errors.js';
+import { VERSION } from '../../common/version.js';
 import { formatUnlockKey, parseUnlockKey } from '../crypto/keyring.js';
 import type { Manager } from '../manager.js';
 import { validateLabels } from '../secrets/validate.js';
@@ -8,7 +9,6 @@ import { adminHandlers } from './control-admin.js';
 import { nodeToProto, secretToProto } from './convert.js';
 import { unary, type RpcContext } from './rpc.js';
 
-export const VERSION = '0.1.0';
 
 function role(value: string): 'worker' | 'manager' {
   if (value !== 'worker' && value !== 'manager') throw invalidArgument(`unknown role ${JSON.stringify(value.slice(0, 40))}: worker or manager`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from './sqlite.js';
 import { DiskFullError, type Change } from './store.js';
 import { mountSmallDisk } from '../../integration/helpers/tmpfs.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
 const put = (key: string, value: Buffer) => ({ type: 'put' as const, key, value });
 
@@ -58,8 +59,7 @@ test('a full disk fails txns with DiskFullError, keeps reads and watches going, 
   disk.free();
   const r = await store.txn([{ key: 'b', modRev: 0 }], [put('b', big)]);
   assert.deepEqual(r, { ok: true, revision: before + 1 });
-  const deadline = Date.now() + 5000;
-  while (seen.length === 0 && Date.now() < deadline) await new Promise((res) => setImmediate(res));
+  await waitUntil('the change in the feed', () => seen.length > 0, 5000, { intervalMs: 1 });
   assert.deepEqual(seen.map((c) => [c.revision, c.key]), [[before + 1, 'b']]);
 
   // And all of it durable: a reopened store has exactly that.
