@@ -19,6 +19,7 @@ import { mountSecrets, type MountedSecrets } from './mount.js';
 import { peerGroup, readMountInfo, type MountInfoEntry } from './mountinfo.js';
 import { detachUnmountIfMountedAsync, nativeSys } from '../common/native.js';
 import { run } from './test/fixtures.js';
+import { waitFor } from './test/fixtures.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MOUNT_CHILD = join(HERE, 'test', 'mount-child.js');
@@ -66,15 +67,6 @@ async function readOrError(path: string): Promise<string> {
     return await fsp.readFile(path, 'utf8');
   } catch (err) {
     return (err as NodeJS.ErrnoException).code ?? String(err);
-  }
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { NodeSecrets, NodeTask, SecretFileRef, SecretPayload } from '../../agent/secrets/node-secrets.js';
 import type { MountedSecrets } from '../mount.js';
 import { isUnder, readMountInfo } from '../mountinfo.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
 export const T1 = 1_700_000_000_123;
 
@@ -132,13 +133,9 @@ export class Child {
   }
 }
 
+/** waitUntil (common/testing/wait.ts) for a yes/no condition, with the engine tests' shorter default. */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitUntil(what, check, timeoutMs, { intervalMs: 20 });
 }
 
 /** The fusermount helper libfuse started for `mp` (auto_unmount), if any: its command line. */

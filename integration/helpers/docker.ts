@@ -17,7 +17,8 @@ import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync
 import http from 'node:http';
 import { join } from 'node:path';
 import { mountPointsUnderSync } from './mounts.js';
-import { run, sleep, type RunResult } from './proc.js';
+import { run, type RunResult } from './proc.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
 export const BUSYBOX_IMAGE = 'busybox:local';
 const BUSYBOX = '/bin/busybox';
@@ -232,15 +233,12 @@ export async function startDocker(log: (line: string) => void = () => {}): Promi
       return /msg="([^"]*)"/.exec(last)?.[1] ?? last;
     };
 
-    const deadline = Date.now() + 30_000;
-    for (;;) {
+    await waitUntil('dockerd to answer /_ping', async () => {
       if (exitInfo) throw new DockerUnavailable(`${exitInfo}: ${why()}`);
-      try {
-        if ((await ping(socketPath)) === 200) break;
-      } catch { /* not up yet */ }
-      if (Date.now() > deadline) throw new DockerUnavailable(`dockerd did not answer /_ping within 30 s: ${why()}`);
-      await sleep(100);
-    }
+      return (await ping(socketPath).catch(() => 0)) === 200; // not up yet
+    }, 30_000, { intervalMs: 100, errors: 'fail' }).catch((err) => {
+      throw err instanceof DockerUnavailable ? err : new DockerUnavailable(`dockerd did not answer /_ping within 30 s: ${why()}`);
+    });
     const version = (await cliOk(['version', '--format', '{{.Server.Version}}'])).trim();
 
     // busybox:local: the static busybox and a link per applet, imported from a tar file.

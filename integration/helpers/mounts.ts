@@ -3,7 +3,8 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { mountPointsUnder, readMountInfo, readMountInfoSync, type MountInfoEntry } from '../../fs/mountinfo.js';
-import { run, sleep } from './proc.js';
+import { run } from './proc.js';
+import { waitUntil } from '../../common/testing/wait.js';
 
 export type { MountInfoEntry };
 
@@ -35,12 +36,7 @@ export async function mountsAt(path: string): Promise<MountInfoEntry[]> {
 
 /** Resolves once nothing is mounted at `path` any more (false after timeoutMs). */
 export async function waitUnmounted(path: string, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if ((await mountsAt(path)).length === 0) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(25);
-  }
+  return waitUntil(`nothing mounted at ${path}`, async () => (await mountsAt(path)).length === 0, timeoutMs).catch(() => false);
 }
 
 /** Waits briefly for the agent's own unmount (or auto_unmount), then `umount -l` whatever is left. */
