@@ -30,9 +30,17 @@ import { unary } from '../integration/helpers/grpc.js';
 import { startManager as startManagerProc, type ControlClient, type RunningManager } from './manager-proc.js';
 import { TestNode } from '../integration/helpers/node.js';
 import {
+
   checkInterrupted, fmtMs, onCleanup, percentile, sleep, table,
   type BenchModule, type BenchOptions, type BenchResult, type Figure,
 } from './harness.js';
+
+/**
+ * The fan-out's nodes seal their streams as agents do (common/session-seal.ts); HUSH_BENCH_UNSEALED=1
+ * opens them as an older agent (payloads in TLS only), to see what sealing costs. All 1,000 nodes open
+ * their payloads in this one process, which a real cluster spreads over 1,000 machines.
+ */
+const SEALED = process.env.HUSH_BENCH_UNSEALED !== '1';
 
 const REVOKE_TARGET_P99_MS = 25;
 
@@ -200,7 +208,7 @@ async function fanout(opts: BenchOptions, n: number, rounds: number): Promise<Fa
     for (const c of creds) nodes.push(new TestNode(mgr.addr, c));
     await pool(n, 50, async (i) => {
       const node = nodes[i];
-      node.open();
+      node.open({ seal: SEALED });
       await node.until('the first COMPLETE', () => node.messages.length > 0 || node.streamStatus !== undefined, 60_000);
       if (node.streamStatus) throw new Error(`node ${i}: stream ended: ${node.streamStatus.details}`);
     });
@@ -305,7 +313,7 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
   report.push(`negative: the REMOVE reached the node before the RemoveService answer reached the caller (${rv.fromReturn.filter((x) => x < 0).length}/${rv.runs} runs)`);
   report.push(`target (end to end with the agent, later): revoke p99 <= ${REVOKE_TARGET_P99_MS} ms; here, to the test node, from the call being issued: p99 ${fmtMs(iss.p99)} ms (${iss.p99 <= REVOKE_TARGET_P99_MS ? 'within' : 'OVER'})`);
   report.push('');
-  report.push(`(b) fan-out: ${fo.nodes} distinct nodes (one certificate each), one TLS channel + Assignments stream each, in this process`);
+  report.push(`(b) fan-out: ${fo.nodes} distinct nodes (one certificate each), one TLS channel + Assignments stream each, in this process, ${SEALED ? 'sealed (as agents)' : 'unsealed (HUSH_BENCH_UNSEALED=1: as older agents)'}`);
   report.push(`join ${fo.joinS.toFixed(1)} s (${((fo.joinS * 1000) / fo.nodes).toFixed(1)} ms/node, 8 at a time, shared key); connect ${fo.connectS.toFixed(1)} s (${((fo.connectS * 1000) / fo.nodes).toFixed(1)} ms/node, 50 at a time); all ready after ${fo.readyS.toFixed(1)} s more`);
   report.push(`global service with S: task + S@1 on all ${fo.nodes} nodes ${fo.placeS.toFixed(2)} s after CreateService returned (p50 ${fmtMs(fo.placeMs.p50)} ms, p99 ${fmtMs(fo.placeMs.p99)} ms)`);
   report.push(...table([
