@@ -60,6 +60,8 @@ export class EtcdStore implements Store {
   private closed = false;
   private readonly watches = new Set<EtcdWatch>();
   private readonly watchers = new Set<Watcher>();
+  /** How many writes had an unknown outcome (deadline, member down) that had to be resolved. */
+  unknownOutcomes = 0;
   /** Test hook: called before each write is sent (to provoke an unknown outcome). */
   beforeWrite?: (req: TxnRequest) => Promise<void> | void;
 
@@ -170,7 +172,7 @@ export class EtcdStore implements Store {
           ? [{ result: 'EQUAL', target: 'MOD', key: this.l.counter, modRevision: counterKv.modRevision }]
           : [{ result: 'EQUAL', target: 'CREATE', key: this.l.counter, createRevision: 0 }],
         success: writes,
-        failure: [],
+        failure: [{ requestRange: { key: this.l.counter } }],
       };
       const size = this.client.txnSize(req);
       if (size > this.maxRequestBytes) {
@@ -185,7 +187,7 @@ export class EtcdStore implements Store {
         const code = (e as grpc.ServiceError).code;
         if (/database space exceeded/.test(etcdMessage(e))) throw new DiskFullError();
         if (DEFINITE.has(code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
-        committedAt = await this.resolveUnknown(counterKv?.modRevision ?? 0, next, opId, e);
+        committedAt = await this.resolveUnknown(req, counterKv?.modRevision ?? 0, next, opId, e);
       }
       if (committedAt === undefined) continue; // another writer moved the counter, or ours did not apply: read again
       this.revs.add(next, committedAt);
@@ -195,18 +197,22 @@ export class EtcdStore implements Store {
   }
 
   // After a write whose outcome is unknown: the etcd revision it committed at, or undefined if it
-  // did not commit (then it is safe to retry: the counter guard refuses a second apply).
-  private async resolveUnknown(guardMod: number, next: number, opId: string, cause: unknown): Promise<number | undefined> {
+  // did not (then the caller reads again and retries). A read cannot tell: a proposal still in the
+  // leader's log commits after a read that did not see it. So the same write is sent again, with the
+  // same guard: if it applies, the first did not; if its guard fails, the counter moved, and its
+  // value at store revision `next` names the op that took it. Either way nothing can apply later.
+  private async resolveUnknown(req: TxnRequest, guardMod: number, next: number, opId: string, cause: unknown): Promise<number | undefined> {
+    this.unknownOutcomes++;
     const deadline = Date.now() + RESOLVE_BUDGET_MS;
-    for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
+    for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
       try {
-        const r = await this.client.range({ key: this.l.counter });
-        const kv = r.kvs[0];
-        if (!kv || kv.modRevision === guardMod) return undefined;
-        // The counter moved: find the value it took at store revision `next` (the first put after guardMod).
-        const atNext = decodeCounter(kv.value).rev === next ? kv : await this.counterAtStoreRev(guardMod, kv.modRevision, next);
+        const r = await this.client.txn(req);
+        if (r.succeeded) return r.header.revision;
+        const kv = r.responses[0].responseRange!.kvs[0];
+        const atNext = kv && decodeCounter(kv.value).rev === next ? kv : await this.counterAtStoreRev(guardMod, kv!.modRevision, next);
         return atNext && decodeCounter(atNext.value).opId === opId ? atNext.modRevision : undefined;
       } catch (e) {
+        if (DEFINITE.has((e as grpc.ServiceError).code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
         if (Date.now() + delay > deadline) {
           throw new Error(`etcd store: txn outcome unknown after ${RESOLVE_BUDGET_MS / 1000} s (etcd unreachable: ${etcdMessage(cause)}); it may have committed`);
         }
