@@ -193,8 +193,12 @@ export class EtcdClient {
       queueMicrotask(() => end(new Error('etcd client is closed')));
       return { cancel() {} };
     }
+    // Require a leader (defect 6 of etcd-ha.md): a member that loses its leader ends the stream
+    // ("no leader") instead of letting the watch stall with no event and no error.
+    const md = new grpc.Metadata();
+    md.set('hasleader', 'true');
     const call = this.client.makeBidiStreamRequest('/etcdserverpb.Watch/Watch', rq.serialize, rs.deserialize,
-      new grpc.Metadata(), { waitForReady: true } as grpc.CallOptions);
+      md, { waitForReady: true } as grpc.CallOptions);
     this.streams.add(call);
     call.on('data', (r: WatchResponse) => {
       if (ended) return;

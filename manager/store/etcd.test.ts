@@ -115,6 +115,30 @@ test('every call has a deadline: without a quorum a read and a write fail after 
   await waitUntil('the cluster answers again', async () => (await store.get('k'))?.value.toString() === 'v', 20_000);
 });
 
+test('a watch on a member that lost its leader ends its stream (require-leader) and resumes, with no gap, once the member has one again (defect 6)', async (t) => {
+  const store = await fresh(t, { endpoints: [cluster.members[0].client] });
+  const writer = await openEtcdStore({ endpoints: [cluster.members[1].client], prefix: `/t-${process.pid}-${n}` });
+  t.after(() => writer.close());
+  const got: Change[] = [];
+  store.watch(0, (cs) => got.push(...cs));
+  await writer.txn([], [put('k', '1')]);
+  await waitUntil('first change', () => got.length === 1);
+  const [, m2, m3] = cluster.members;
+  signal(m2, 'SIGSTOP');
+  signal(m3, 'SIGSTOP');
+  t.after(() => {
+    signal(m2, 'SIGCONT');
+    signal(m3, 'SIGCONT');
+  });
+  // Without require-leader the stream would stay open and silent.
+  await waitUntil('the leaderless member ended the watch stream', () => store.etcdWatches[0].opens > 1, 15_000);
+  signal(m2, 'SIGCONT');
+  signal(m3, 'SIGCONT');
+  await waitUntil('the writer writes again', async () => (await writer.txn([], [put('k', '2')])).ok, 20_000);
+  await waitUntil('the change after the resume', () => got.length === 2, 15_000);
+  assert.deepEqual(got.map((c) => [c.revision, c.value?.toString()]), [[1, '1'], [2, '2']]);
+});
+
 test('a write whose outcome is unknown (its deadline passed without a quorum) is resolved before it is reported: a create-if-absent that committed is ok, once', async (t) => {
   const store = await fresh(t, { endpoints: [cluster.members[0].client], deadlineMs: 300 });
   await store.txn([], [put('a', '1')]);
