@@ -89,7 +89,8 @@ function asBuffer(x: unknown): Buffer {
 
 /** The etcd error code in a gRPC error's message (e.g. "etcdserver: mvcc: required revision has been compacted"). */
 export function etcdMessage(e: unknown): string {
-  return (e as grpc.ServiceError)?.details ?? String((e as Error)?.message ?? e);
+  // On one line: TLS failures carry OpenSSL's multi-line text.
+  return String((e as grpc.ServiceError)?.details ?? (e as Error)?.message ?? e).replace(/\s+/g, ' ').trim();
 }
 
 export interface EtcdConnection {

@@ -92,7 +92,6 @@ export class EtcdWatch {
       this.timer = undefined;
       this.open();
     }, this.backoff);
-    this.timer.unref();
     this.backoff = Math.min(RETRY_MAX_MS, this.backoff * 2);
   }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../../common/testing/wait.js';
 import { CompactedError, type Change } from './store.js';
 import { openEtcdStore, type EtcdStore, type EtcdStoreOptions } from './etcd.js';
+import { openStore } from './open.js';
 import { EtcdClient } from './etcd-rpc.js';
 import { encodeCounter, encodeValue, layout } from './etcd-layout.js';
 import { startEtcdCluster, type EtcdCluster, type EtcdMember } from './testdata/etcd-cluster.js';
@@ -181,6 +182,17 @@ test('a txn must fit etcd\'s request limit: a 500 KB secret create fits; a large
   assert.equal(await store.getBlob('x1'), undefined);
 });
 
+test('a txn must fit etcd\'s op limit (128, less the counter): 127 ops commit, 128 are refused with one line; a txn comparing 300 keys reads them from one snapshot', async (t) => {
+  const store = await fresh(t);
+  const ops = (n: number, p: string) => Array.from({ length: n }, (_, i) => put(`${p}/${i}`, 'v'));
+  assert.deepEqual(await store.txn([], ops(127, 'a')), { ok: true, revision: 1 });
+  await assert.rejects(store.txn([], ops(128, 'b')), /^RangeError: etcd store: this txn has 128 ops, over etcd's limit of 127 \(--max-txn-ops, less the revision counter\); nothing was written$/);
+  const compares = Array.from({ length: 300 }, (_, i) => ({ key: `c/${i}`, modRev: 0 }));
+  assert.deepEqual(await store.txn(compares, [put('c/0', 'x')]), { ok: true, revision: 2 });
+  assert.deepEqual(await store.txn(compares, [put('c/1', 'x')]), { ok: false, revision: 2 });
+  assert.equal(await store.get('b/0'), undefined);
+});
+
 test('close() with a watch whose member stopped answering lets the process exit (defect 8)', async (t) => {
   const m1 = cluster.members[0];
   const child = spawn(process.execPath, [fileURLToPath(new URL('./testdata/etcd-close-child.js', import.meta.url)), m1.client, `/t-${process.pid}-${++n}`],
@@ -198,4 +210,33 @@ test('close() with a watch whose member stopped answering lets the process exit 
   await waitUntil('child exited by itself', () => child.exitCode !== null, 10_000);
   assert.equal(child.exitCode, 0);
   signal(m1, 'SIGCONT');
+});
+
+test('openStore over TLS: members refuse a client without a certificate or trusting another CA, in one line', async () => {
+  const prefix = `/t-${process.pid}-${++n}`;
+  const ok = await openStore({ backend: 'etcd', endpoints: cluster.tlsEndpoints, prefix, tls: cluster.tls });
+  await ok.txn([], [put('k', 'v')]);
+  await ok.close();
+  const noCert = openStore({ backend: 'etcd', endpoints: cluster.tlsEndpoints, prefix, tls: { ca: cluster.tls.ca }, deadlineMs: 1000 });
+  await assert.rejects(noCert, /^Error: etcd store: cannot reach etcd at 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+: [^\n]+$/);
+  const plainToTls = openStore({ backend: 'etcd', endpoints: cluster.tlsEndpoints, prefix, deadlineMs: 1000 });
+  await assert.rejects(plainToTls, /^Error: etcd store: cannot reach etcd at /);
+});
+
+// Last: it leaves the cluster with two members.
+test('a member killed under a store: txns go on through the others, each reported once, and the watch resumes with no gap or duplicate', async (t) => {
+  const store = await fresh(t);
+  const got: Change[] = [];
+  store.watch(0, (cs) => got.push(...cs));
+  const results: number[] = [];
+  for (let i = 1; i <= 20; i++) {
+    if (i === 6) await cluster.kill(cluster.members[0]); // the member pick_first connected to
+    const r = await store.txn([{ key: `k${i}`, modRev: 0 }], [put(`k${i}`, String(i))]);
+    assert.ok(r.ok);
+    results.push(r.revision);
+  }
+  assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i + 1));
+  await waitUntil('every change watched', () => got.length >= 20, 15_000);
+  assert.deepEqual(got.map((c) => `${c.revision}:${c.key}`), Array.from({ length: 20 }, (_, i) => `${i + 1}:k${i + 1}`));
+  assert.equal(await store.revision(), 20);
 });

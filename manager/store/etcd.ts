@@ -15,7 +15,7 @@ import { DiskFullError } from '../../common/disk-full.js';
 import { CompactedError, type Change, type Compare, type KV, type Op, type Store, type TxnResult } from './store.js';
 import { checkKey, checkWatchFrom, validateTxn, type CheckedTxn } from './txn-rules.js';
 import { Watcher } from './watcher.js';
-import { EtcdClient, etcdMessage, type EtcdConnection, type RequestOp, type TxnRequest, type KeyValue } from './etcd-rpc.js';
+import { EtcdClient, etcdMessage, type EtcdConnection, type RequestOp, type TxnRequest, type TxnResponse, type KeyValue, type RangeRequest } from './etcd-rpc.js';
 import { bytesPrefixEnd, decodeCounter, decodeValue, encodeCounter, encodeValue, layout, RevisionMap, type Layout } from './etcd-layout.js';
 import { EtcdWatch } from './etcd-watch.js';
 
@@ -31,6 +31,8 @@ export interface EtcdStoreOptions extends EtcdConnection {
   maxRequestBytes?: number;
   /** If set, the store compacts etcd (cluster-wide) to keep about this many of its revisions. */
   historyLimit?: number;
+  /** The members' --max-txn-ops (default 128): a txn with more ops (+1, the counter) is refused before it is sent. */
+  maxTxnOps?: number;
 }
 
 /** Opens the store under opts.prefix; rejects with a one-line error if etcd does not answer. */
@@ -54,6 +56,7 @@ export class EtcdStore implements Store {
   private readonly l: Layout;
   private readonly maxRequestBytes: number;
   private readonly historyLimit: number | undefined;
+  private readonly maxTxnOps: number;
   private readonly revs = new RevisionMap();
   private compactRev = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -70,6 +73,7 @@ export class EtcdStore implements Store {
     this.l = layout(opts.prefix ?? '/hush');
     this.maxRequestBytes = opts.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
     this.historyLimit = opts.historyLimit;
+    this.maxTxnOps = opts.maxTxnOps ?? 128;
   }
 
   private k(key: string): Buffer {
@@ -88,7 +92,7 @@ export class EtcdStore implements Store {
   async get(key: string): Promise<KV | undefined> {
     this.assertOpen();
     checkKey(key, 'key');
-    const r = await this.client.range({ key: this.k(key) });
+    const r = await this.read(() => this.client.range({ key: this.k(key) }));
     return r.kvs[0] && this.toKV(r.kvs[0]);
   }
 
@@ -96,11 +100,11 @@ export class EtcdStore implements Store {
     this.assertOpen();
     if (prefix !== '') checkKey(prefix, 'prefix');
     const start = this.k(prefix);
-    const r = await this.client.txn({
+    const r = await this.read(() => this.client.txn({
       compare: [],
       success: [{ requestRange: { key: this.l.counter } }, { requestRange: { key: start, rangeEnd: bytesPrefixEnd(start) } }],
       failure: [],
-    });
+    }));
     const rev = decodeCounter(r.responses[0].responseRange!.kvs[0]?.value).rev;
     this.revs.add(rev, r.header.revision);
     return { kvs: r.responses[1].responseRange!.kvs.map((kv) => this.toKV(kv)), revision: rev };
@@ -109,13 +113,13 @@ export class EtcdStore implements Store {
   async getBlob(id: string): Promise<Buffer | undefined> {
     this.assertOpen();
     checkKey(id, 'blob id');
-    const r = await this.client.range({ key: this.b(id) });
+    const r = await this.read(() => this.client.range({ key: this.b(id) }));
     return r.kvs[0]?.value;
   }
 
   async revision(): Promise<number> {
     this.assertOpen();
-    const r = await this.client.range({ key: this.l.counter });
+    const r = await this.read(() => this.client.range({ key: this.l.counter }));
     const rev = decodeCounter(r.kvs[0]?.value).rev;
     this.revs.add(rev, r.header.revision);
     return rev;
@@ -139,7 +143,7 @@ export class EtcdStore implements Store {
       for (const c of t.compares) reads.push({ requestRange: { key: this.k(c.key) } });
       for (const o of puts) reads.push({ requestRange: { key: this.k(o.key) } });
       for (const o of newBlobs) reads.push({ requestRange: { key: this.b(o.id), countOnly: true } });
-      const snap = await this.client.txn({ compare: [], success: reads, failure: [] });
+      const snap = await this.read(() => this.readSnapshot(reads));
       const counterKv = snap.responses[0].responseRange!.kvs[0];
       const rev = decodeCounter(counterKv?.value).rev;
       this.revs.add(rev, snap.header.revision);
@@ -174,6 +178,9 @@ export class EtcdStore implements Store {
         success: writes,
         failure: [{ requestRange: { key: this.l.counter } }],
       };
+      if (writes.length > this.maxTxnOps) {
+        throw new RangeError(`etcd store: this txn has ${t.ops.length} ops, over etcd's limit of ${this.maxTxnOps - 1} (--max-txn-ops, less the revision counter); nothing was written`);
+      }
       const size = this.client.txnSize(req);
       if (size > this.maxRequestBytes) {
         throw new RangeError(`etcd store: this txn is ${size} bytes, over etcd's request limit of ${this.maxRequestBytes} bytes (--max-request-bytes); nothing was written`);
@@ -196,6 +203,32 @@ export class EtcdStore implements Store {
     }
   }
 
+  // A read, again while etcd answers UNAVAILABLE ("leader changed", a member going down) for up to
+  // one deadline more; any other error, and a passed deadline, are the caller's.
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    const until = Date.now() + this.client.deadlineMs;
+    for (let delay = 50; ; delay = Math.min(400, delay * 2)) {
+      try {
+        return await fn();
+      } catch (e) {
+        if ((e as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || Date.now() + delay > until) throw e;
+        await new Promise((res) => setTimeout(res, delay));
+      }
+    }
+  }
+
+  // The reads, from one snapshot: in etcd txns of at most maxTxnOps reads, the later ones at the
+  // first one's revision.
+  private async readSnapshot(reads: RequestOp[]): Promise<{ header: { revision: number }; responses: TxnResponse['responses'] }> {
+    const first = await this.client.txn({ compare: [], success: reads.slice(0, this.maxTxnOps), failure: [] });
+    const at = first.header.revision;
+    for (let i = this.maxTxnOps; i < reads.length; i += this.maxTxnOps) {
+      const chunk = reads.slice(i, i + this.maxTxnOps).map((r) => ({ requestRange: { ...(r as { requestRange: RangeRequest }).requestRange, revision: at } }));
+      first.responses.push(...(await this.client.txn({ compare: [], success: chunk, failure: [] })).responses);
+    }
+    return first;
+  }
+
   // After a write whose outcome is unknown: the etcd revision it committed at, or undefined if it
   // did not (then the caller reads again and retries). A read cannot tell: a proposal still in the
   // leader's log commits after a read that did not see it. So the same write is sent again, with the
@@ -216,7 +249,7 @@ export class EtcdStore implements Store {
         if (Date.now() + delay > deadline) {
           throw new Error(`etcd store: txn outcome unknown after ${RESOLVE_BUDGET_MS / 1000} s (etcd unreachable: ${etcdMessage(cause)}); it may have committed`);
         }
-        await new Promise((res) => setTimeout(res, delay).unref());
+        await new Promise((res) => setTimeout(res, delay));
       }
     }
   }
