@@ -212,6 +212,34 @@ test('close() with a watch whose member stopped answering lets the process exit 
   signal(m1, 'SIGCONT');
 });
 
+test('two stores (two managers) on one prefix: concurrent txns each get one revision, CAS holds across them, both watches see the same history', async (t) => {
+  const a = await fresh(t);
+  const b = await openEtcdStore({ endpoints: [...cluster.endpoints].reverse(), prefix: `/t-${process.pid}-${n}` });
+  t.after(() => b.close());
+  const seenA: Change[] = [];
+  const seenB: Change[] = [];
+  a.watch(0, (cs) => seenA.push(...cs));
+  b.watch(0, (cs) => seenB.push(...cs));
+  // Each increments a shared counter key with compare-and-swap, retrying on conflict.
+  const incr = async (s: EtcdStore) => {
+    for (;;) {
+      const kv = await s.get('n');
+      const r = await s.txn([{ key: 'n', modRev: kv?.modRev ?? 0 }], [put('n', String(Number(kv?.value.toString() ?? 0) + 1))]);
+      if (r.ok) return r.revision;
+    }
+  };
+  const revs = (await Promise.all([a, b].map(async (s) => {
+    const out: number[] = [];
+    for (let i = 0; i < 15; i++) out.push(await incr(s));
+    return out;
+  }))).flat();
+  assert.deepEqual([...revs].sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.equal((await a.get('n'))?.value.toString(), '30');
+  await waitUntil('both watches saw all 30', () => seenA.length === 30 && seenB.length === 30);
+  assert.deepEqual(seenA.map((c) => `${c.revision}=${c.value}`), seenB.map((c) => `${c.revision}=${c.value}`));
+  assert.deepEqual(seenA.map((c) => c.value?.toString()), Array.from({ length: 30 }, (_, i) => String(i + 1)));
+});
+
 test('openStore over TLS: members refuse a client without a certificate or trusting another CA, in one line', async () => {
   const prefix = `/t-${process.pid}-${++n}`;
   const ok = await openStore({ backend: 'etcd', endpoints: cluster.tlsEndpoints, prefix, tls: cluster.tls });
