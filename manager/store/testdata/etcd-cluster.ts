@@ -63,7 +63,12 @@ function makeCerts(dir: string): EtcdTls & { serverCert: string; serverKey: stri
   };
 }
 
-export async function startEtcdCluster(): Promise<EtcdCluster> {
+export interface EtcdClusterOptions {
+  /** --quota-backend-bytes (etcd's default: 2 GiB). */
+  quotaBytes?: number;
+}
+
+export async function startEtcdCluster(opts: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hush-etcd-'));
   const members: EtcdMember[] = [];
   const stop = async () => {
@@ -106,6 +111,7 @@ export async function startEtcdCluster(): Promise<EtcdCluster> {
         '--listen-peer-urls', peer(i), '--initial-advertise-peer-urls', peer(i),
         '--initial-cluster', initial, '--initial-cluster-token', `hush-test-${path.basename(dir)}`,
         '--initial-cluster-state', state, '--logger', 'zap', '--log-outputs', 'stderr', '--pre-vote',
+        ...(opts.quotaBytes ? ['--quota-backend-bytes', String(opts.quotaBytes)] : []),
         '--cert-file', certs.serverCert, '--key-file', certs.serverKey, '--trusted-ca-file', certs.caFile, '--client-cert-auth',
       ], { detached: true, stdio: ['ignore', log, log] });
       fs.closeSync(log);
