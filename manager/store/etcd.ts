@@ -51,6 +51,8 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdStore> 
 const DEFINITE = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION, grpc.status.RESOURCE_EXHAUSTED,
   grpc.status.OUT_OF_RANGE, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED]);
 
+const isNoSpace = (e: unknown) => /database space exceeded/.test(etcdMessage(e));
+
 export class EtcdStore implements Store {
   readonly client: EtcdClient;
   private readonly l: Layout;
@@ -192,9 +194,9 @@ export class EtcdStore implements Store {
         if (r.succeeded) committedAt = r.header.revision;
       } catch (e) {
         const code = (e as grpc.ServiceError).code;
-        if (/database space exceeded/.test(etcdMessage(e))) throw new DiskFullError();
-        if (DEFINITE.has(code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
-        committedAt = await this.resolveUnknown(req, counterKv?.modRevision ?? 0, next, opId, e);
+        if (isNoSpace(e)) committedAt = await this.appliedDespiteNoSpace(counterKv?.modRevision ?? 0, next, opId);
+        else if (DEFINITE.has(code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
+        else committedAt = await this.resolveUnknown(req, counterKv?.modRevision ?? 0, next, opId, e);
       }
       if (committedAt === undefined) continue; // another writer moved the counter, or ours did not apply: read again
       this.revs.add(next, committedAt);
@@ -241,10 +243,9 @@ export class EtcdStore implements Store {
       try {
         const r = await this.client.txn(req);
         if (r.succeeded) return r.header.revision;
-        const kv = r.responses[0].responseRange!.kvs[0];
-        const atNext = kv && decodeCounter(kv.value).rev === next ? kv : await this.counterAtStoreRev(guardMod, kv!.modRevision, next);
-        return atNext && decodeCounter(atNext.value).opId === opId ? atNext.modRevision : undefined;
+        return await this.committedBy(r.responses[0].responseRange!.kvs[0], guardMod, next, opId);
       } catch (e) {
+        if (isNoSpace(e)) return this.appliedDespiteNoSpace(guardMod, next, opId);
         if (DEFINITE.has((e as grpc.ServiceError).code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
         if (Date.now() + delay > deadline) {
           throw new Error(`etcd store: txn outcome unknown after ${RESOLVE_BUDGET_MS / 1000} s (etcd unreachable: ${etcdMessage(cause)}); it may have committed`);
@@ -252,6 +253,23 @@ export class EtcdStore implements Store {
         await new Promise((res) => setTimeout(res, delay));
       }
     }
+  }
+
+  // With the counter moved past guardMod to `kv`: the etcd revision our op committed at, if it took `next`.
+  private async committedBy(kv: KeyValue | undefined, guardMod: number, next: number, opId: string): Promise<number | undefined> {
+    if (!kv || kv.modRevision === guardMod) return undefined;
+    const atNext = decodeCounter(kv.value).rev === next ? kv : await this.counterAtStoreRev(guardMod, kv.modRevision, next);
+    return atNext && decodeCounter(atNext.value).opId === opId ? atNext.modRevision : undefined;
+  }
+
+  // etcd's "database space exceeded" does not mean "not written": its applier applies a txn that
+  // crosses the quota, then answers NOSPACE and raises the alarm (etcd 3.4 apply.go quotaApplierV3).
+  // Once the alarm is up no write applies, so a read tells: our op committed, or DiskFullError.
+  private async appliedDespiteNoSpace(guardMod: number, next: number, opId: string): Promise<number> {
+    const kv = (await this.read(() => this.client.range({ key: this.l.counter }))).kvs[0];
+    const at = await this.committedBy(kv, guardMod, next, opId);
+    if (at === undefined) throw new DiskFullError();
+    return at;
   }
 
   // The counter's state at store revision `want`, which committed at an etcd revision in (lo, hi]:
