@@ -330,7 +330,7 @@ export class EtcdStore implements Store {
   private async startAt(from: number): Promise<number> {
     const known = this.revs.atOrBelow(from);
     if (known) return known[1] + 1;
-    const r = await this.client.range({ key: this.l.counter });
+    const r = await this.read(() => this.client.range({ key: this.l.counter }));
     return r.kvs[0] ? r.kvs[0].createRevision : r.header.revision + 1;
   }
 
