@@ -26,6 +26,8 @@ export class EtcdWatch {
     /** The etcd revision to start at (next: last event's + 1). */
     private next: number,
     private readonly storeRevAt: (etcdRev: number) => Promise<number>,
+    /** Told each store revision this watch has been fed up to. */
+    private readonly onFed: (storeRev: number) => void,
   ) {
     this.open();
   }
@@ -81,7 +83,10 @@ export class EtcdWatch {
       this.next = etcdRev + 1;
       i = j;
     }
-    if (storeRev > 0) this.w.push(changes, storeRev);
+    if (storeRev > 0) {
+      this.w.push(changes, storeRev);
+      this.onFed(storeRev);
+    }
   }
 
   // The stream broke (member down, connection reset): open it again from the last event + 1.

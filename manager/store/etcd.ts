@@ -51,6 +51,9 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<EtcdStore> 
 const DEFINITE = new Set([grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION, grpc.status.RESOURCE_EXHAUSTED,
   grpc.status.OUT_OF_RANGE, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED]);
 
+/** How far one watch() has been fed, and who waits for it. */
+interface Feed { rev: number; wake: Set<() => void> }
+
 const isNoSpace = (e: unknown) => /database space exceeded/.test(etcdMessage(e));
 
 export class EtcdStore implements Store {
@@ -65,6 +68,7 @@ export class EtcdStore implements Store {
   private closed = false;
   private readonly watches = new Set<EtcdWatch>();
   private readonly watchers = new Set<Watcher>();
+  private readonly feeds = new Map<Watcher, Feed>();
   /** How many writes had an unknown outcome (deadline, member down) that had to be resolved. */
   unknownOutcomes = 0;
   /** Test hook: called before each write is sent (to provoke an unknown outcome). */
@@ -201,6 +205,7 @@ export class EtcdStore implements Store {
       if (committedAt === undefined) continue; // another writer moved the counter, or ours did not apply: read again
       this.revs.add(next, committedAt);
       this.maybeCompact(next);
+      await this.watchesFed(next);
       return { ok: true, revision: next };
     }
   }
@@ -304,8 +309,11 @@ export class EtcdStore implements Store {
     this.assertOpen();
     checkWatchFrom(fromRevision);
     let ew: EtcdWatch | undefined;
+    const feed: Feed = { rev: fromRevision, wake: new Set() };
     const w = new Watcher((x) => {
       this.watchers.delete(x);
+      this.feeds.delete(x);
+      for (const f of feed.wake) f();
       if (ew) {
         ew.stop();
         this.watches.delete(ew);
@@ -318,12 +326,44 @@ export class EtcdStore implements Store {
       return () => w.cancel();
     }
     this.watchers.add(w);
+    this.feeds.set(w, feed);
     this.startAt(fromRevision).then((start) => {
       if (w.done || this.closed) return;
-      ew = new EtcdWatch(this.client, this.l, w, fromRevision, start, (r) => this.storeRevAt(r));
+      ew = new EtcdWatch(this.client, this.l, w, fromRevision, start, (r) => this.storeRevAt(r), (rev) => {
+        feed.rev = rev;
+        for (const f of feed.wake) f();
+      });
       this.watches.add(ew);
     }, (e) => w.fail(new Error(`etcd store: cannot start watch: ${etcdMessage(e)}`)));
     return () => w.cancel();
+  }
+
+  // Before a txn resolves, this store's own watches have been fed its revision (as SQLite's are when
+  // its txn resolves): a caller that writes then looks at what it watches sees its write. A watch that
+  // is cut off does not hold writes back for longer than one deadline.
+  private async watchesFed(rev: number): Promise<void> {
+    const behind = [...this.feeds].filter(([, f]) => f.rev < rev);
+    if (behind.length === 0) return;
+    await new Promise<void>((resolve) => {
+      const checks = new Map<Feed, () => void>();
+      const done = () => {
+        clearTimeout(timer);
+        for (const [f, c] of checks) f.wake.delete(c);
+        resolve();
+      };
+      const timer = setTimeout(done, this.client.deadlineMs);
+      let left = behind.length;
+      for (const [w, f] of behind) {
+        const check = () => {
+          if (f.rev < rev && this.feeds.has(w)) return;
+          f.wake.delete(check);
+          checks.delete(f);
+          if (--left === 0) done();
+        };
+        checks.set(f, check);
+        f.wake.add(check);
+      }
+    });
   }
 
   // An etcd revision from which watching yields every change above store revision `from`.
@@ -349,6 +389,7 @@ export class EtcdStore implements Store {
     await this.chain;
     for (const w of this.watchers) w.done = true;
     this.watchers.clear();
+    this.feeds.clear();
     for (const ew of this.watches) ew.stop();
     this.watches.clear();
     this.client.close();
