@@ -81,6 +81,7 @@ export async function startEtcdCluster(opts: EtcdClusterOptions = {}): Promise<E
     m.proc = undefined;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
+    p.ref(); // unref'd while it runs; the wait for its exit must keep this process alive
     p.kill('SIGKILL');
     await exited;
   };
