@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 # libasan8, libubsan1: the sanitizer run of the native FUSE engine (scripts/asan-engine.sh).
-for pkg in libfuse2 fuse libfuse-dev pkg-config sqlite3 ca-certificates libasan8 libubsan1; do
+# etcd-server, etcd-client, openssl: the etcd store backend's tests run a real 3-member cluster (manager/store/testdata/etcd-cluster.ts).
+for pkg in libfuse2 fuse libfuse-dev pkg-config sqlite3 ca-certificates libasan8 libubsan1 openssl etcd-server etcd-client; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -16,5 +16,5 @@ test('openStore opens the configured backend: a manager state dir gets its SQLit
   const again = await openStore({ backend: 'sqlite', path: path.join(dir, STORE_FILE), historyLimit: 5 });
   assert.equal((await again.get('k'))?.value.toString(), 'v');
   await again.close();
-  await assert.rejects(openStore({ backend: 'etcd' } as unknown as StoreConfig), /^Error: unknown store backend "etcd"$/);
+  await assert.rejects(openStore({ backend: 'consul' } as unknown as StoreConfig), /^Error: unknown store backend "consul"$/);
 });
