@@ -88,7 +88,13 @@ export class Session {
           return;
         }
         // Sealed in message order: the agent opens them in that order (common/session-seal.ts).
-        const added = diff.secretsAdded.map((s, i) => this.secretUpdate(s, held[i]));
+        let added: AssignmentChange[];
+        try {
+          added = diff.secretsAdded.map((s, i) => this.secretUpdate(s, held[i]));
+        } catch (err) {
+          for (const l of held) l.release(); // zeroed, whatever failed
+          throw err;
+        }
         const message: AssignmentsMessage = {
           type: complete ? 'COMPLETE' : 'INCREMENTAL', appliesTo: this.seq, resultsIn: this.seq + 1, changes: changesOf(diff, added),
         };
