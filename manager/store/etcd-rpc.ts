@@ -15,7 +15,7 @@ message ResponseHeader { uint64 cluster_id = 1; uint64 member_id = 2; int64 revi
 message KeyValue { bytes key = 1; int64 create_revision = 2; int64 mod_revision = 3; int64 version = 4; bytes value = 5; int64 lease = 6; }
 message Event { enum EventType { PUT = 0; DELETE = 1; } EventType type = 1; KeyValue kv = 2; KeyValue prev_kv = 3; }
 message RangeRequest { bytes key = 1; bytes range_end = 2; int64 limit = 3; int64 revision = 4; int32 sort_order = 5;
-  int32 sort_target = 6; bool serializable = 7; bool keys_only = 8; bool count_only = 9; }
+  int32 sort_target = 6; bool serializable = 7; bool keys_only = 8; bool count_only = 9; int64 max_create_revision = 13; }
 message RangeResponse { ResponseHeader header = 1; repeated KeyValue kvs = 2; bool more = 3; int64 count = 4; }
 message PutRequest { bytes key = 1; bytes value = 2; int64 lease = 3; bool prev_kv = 4; }
 message PutResponse { ResponseHeader header = 1; }
@@ -40,23 +40,39 @@ message WatchCancelRequest { int64 watch_id = 1; }
 message WatchRequest { oneof request_union { WatchCreateRequest create_request = 1; WatchCancelRequest cancel_request = 2; } }
 message WatchResponse { ResponseHeader header = 1; int64 watch_id = 2; bool created = 3; bool canceled = 4;
   int64 compact_revision = 5; string cancel_reason = 6; bool fragment = 7; repeated Event events = 11; }
+message LeaseGrantRequest { int64 TTL = 1; int64 ID = 2; }
+message LeaseGrantResponse { ResponseHeader header = 1; int64 ID = 2; int64 TTL = 3; string error = 4; }
+message LeaseRevokeRequest { int64 ID = 1; }
+message LeaseRevokeResponse { ResponseHeader header = 1; }
+message LeaseKeepAliveRequest { int64 ID = 1; }
+message LeaseKeepAliveResponse { ResponseHeader header = 1; int64 ID = 2; int64 TTL = 3; }
+message LeaseTimeToLiveRequest { int64 ID = 1; bool keys = 2; }
+message LeaseTimeToLiveResponse { ResponseHeader header = 1; int64 ID = 2; int64 TTL = 3; int64 grantedTTL = 4; repeated bytes keys = 5; }
 `;
 
 export interface KeyValue { key: Buffer; createRevision: number; modRevision: number; version: number; value: Buffer }
-export interface RangeRequest { key: Buffer; rangeEnd?: Buffer; limit?: number; revision?: number; keysOnly?: boolean; countOnly?: boolean; serializable?: boolean }
+export interface RangeRequest {
+  key: Buffer; rangeEnd?: Buffer; limit?: number; revision?: number; keysOnly?: boolean; countOnly?: boolean; serializable?: boolean;
+  /** etcd's SortOrder (0 none, 1 ascend, 2 descend) and SortTarget (0 key, 1 version, 2 create, 3 mod, 4 value). */
+  sortOrder?: number; sortTarget?: number;
+  /** Only keys created at or before this revision. */
+  maxCreateRevision?: number;
+}
 export interface RangeResponse { header: { revision: number }; kvs: KeyValue[]; more: boolean; count: number }
 export type RequestOp =
   | { requestRange: RangeRequest }
-  | { requestPut: { key: Buffer; value: Buffer } }
+  | { requestPut: { key: Buffer; value: Buffer; /** a lease id (decimal string: 64 bits) */ lease?: string } }
   | { requestDeleteRange: { key: Buffer; rangeEnd?: Buffer } };
 export interface ResponseOp { responseRange?: RangeResponse; responsePut?: object; responseDeleteRange?: { deleted: number } }
 export interface Compare {
   result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL';
-  target: 'VERSION' | 'CREATE' | 'MOD' | 'VALUE';
+  target: 'VERSION' | 'CREATE' | 'MOD' | 'VALUE' | 'LEASE';
   key: Buffer;
   modRevision?: number;
   createRevision?: number;
   version?: number;
+  /** a lease id (decimal string: 64 bits) */
+  lease?: string;
 }
 export interface TxnRequest { compare: Compare[]; success: RequestOp[]; failure: RequestOp[] }
 export interface TxnResponse { header: { revision: number }; succeeded: boolean; responses: ResponseOp[] }
@@ -71,12 +87,16 @@ const protobuf = createRequire(createRequire(import.meta.url).resolve('@grpc/pro
 const root = protobuf.parse(PROTO, { keepCase: false }).root;
 const CONVERT: Protobuf.IConversionOptions = { longs: Number, enums: String, bytes: Buffer, defaults: true, arrays: true, oneofs: false };
 
+// Lease ids use all 64 bits (beyond a double's 53): the Lease messages give int64s as decimal strings.
+const CONVERT_LEASE: Protobuf.IConversionOptions = { ...CONVERT, longs: String };
+
 function codec(name: string) {
   const type = root.lookupType(`etcdserverpb.${name}`);
+  const convert = name.startsWith('Lease') ? CONVERT_LEASE : CONVERT;
   return {
     serialize: (o: object) => Buffer.from(type.encode(type.fromObject(o)).finish()),
     deserialize: (b: Buffer) => {
-      const o = type.toObject(type.decode(b), CONVERT);
+      const o = type.toObject(type.decode(b), convert);
       return o;
     },
   };
@@ -109,6 +129,9 @@ const UNARY: Record<string, [string, string, string]> = {
   range: ['/etcdserverpb.KV/Range', 'RangeRequest', 'RangeResponse'],
   txn: ['/etcdserverpb.KV/Txn', 'TxnRequest', 'TxnResponse'],
   compact: ['/etcdserverpb.KV/Compact', 'CompactionRequest', 'CompactionResponse'],
+  leaseGrant: ['/etcdserverpb.Lease/LeaseGrant', 'LeaseGrantRequest', 'LeaseGrantResponse'],
+  leaseRevoke: ['/etcdserverpb.Lease/LeaseRevoke', 'LeaseRevokeRequest', 'LeaseRevokeResponse'],
+  leaseTimeToLive: ['/etcdserverpb.Lease/LeaseTimeToLive', 'LeaseTimeToLiveRequest', 'LeaseTimeToLiveResponse'],
 };
 
 export class EtcdClient {
@@ -175,6 +198,63 @@ export class EtcdClient {
 
   async compact(revision: number): Promise<void> {
     await this.unary('compact', { revision, physical: false });
+  }
+
+  /** Grants a lease of `ttlSec` seconds; resolves with its id (a decimal string: lease ids use all
+   *  64 bits) and the TTL etcd granted. */
+  async leaseGrant(ttlSec: number): Promise<{ id: string; ttl: number }> {
+    const r = await this.unary<{ ID: string; TTL: string; error: string }>('leaseGrant', { TTL: ttlSec, ID: 0 });
+    if (r.error) throw new Error(`etcd lease grant: ${r.error}`);
+    return { id: r.ID, ttl: Number(r.TTL) };
+  }
+
+  /** Revokes a lease: its keys are deleted at once. */
+  async leaseRevoke(id: string): Promise<void> {
+    await this.unary('leaseRevoke', { ID: id });
+  }
+
+  /** The lease's remaining TTL in seconds (-1 once it has expired or been revoked). */
+  async leaseTimeToLive(id: string): Promise<number> {
+    const r = await this.unary<{ TTL: string }>('leaseTimeToLive', { ID: id, keys: false });
+    return Number(r.TTL);
+  }
+
+  /** Opens a keepalive stream for one lease. `send()` asks for a renewal; `onResponse` gets each
+   *  answer's TTL (0 or less: the lease is gone); `onEnd` once, with the stream's error or null when
+   *  cancel() ended it. */
+  leaseKeepAlive(id: string, onResponse: (ttl: number) => void, onEnd: (e: Error | null) => void): { send(): void; cancel(): void } {
+    const rq = this.codec('LeaseKeepAliveRequest');
+    const rs = this.codec('LeaseKeepAliveResponse');
+    let ended = false;
+    const end = (e: Error | null) => {
+      if (ended) return;
+      ended = true;
+      this.streams.delete(call);
+      onEnd(e);
+    };
+    if (this.closed) {
+      queueMicrotask(() => end(new Error('etcd client is closed')));
+      return { send() {}, cancel() {} };
+    }
+    const call = this.client.makeBidiStreamRequest('/etcdserverpb.Lease/LeaseKeepAlive', rq.serialize, rs.deserialize,
+      new grpc.Metadata(), { waitForReady: true } as grpc.CallOptions);
+    this.streams.add(call);
+    call.on('data', (r: { TTL: string }) => {
+      if (!ended) onResponse(Number(r.TTL));
+    });
+    call.on('error', (e: Error) => end(e));
+    call.on('end', () => end(new Error('etcd keepalive stream ended')));
+    return {
+      send: () => {
+        if (!ended) call.write({ ID: id });
+      },
+      cancel: () => {
+        if (ended) return;
+        ended = true;
+        this.streams.delete(call);
+        call.cancel();
+      },
+    };
   }
 
   /** Opens one watch on its own stream. `onResponse` gets every response; `onEnd` once, with the
