@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../../common/testing/wait.js';
-import { electionPrefix } from './etcd-election.js';
+import { campaign, electionPrefix, FencedError } from './etcd-election.js';
+import { openEtcdStore } from './etcd.js';
 import { bytesPrefixEnd } from './etcd-layout.js';
 import { EtcdClient } from './etcd-rpc.js';
 import { startEtcdCluster, type EtcdCluster } from './testdata/etcd-cluster.js';
@@ -174,4 +175,29 @@ test('a leader cut off from etcd steps down by its own clock, while the server s
     others.close();
   }
   await stopChild(a);
+});
+
+test("the store's fenced txn: applied while its candidate leads, refused with nothing written once it resigned", async () => {
+  const prefix = `/t-${process.pid}-${++n}`;
+  const store = await openEtcdStore({ endpoints: cluster.endpoints, prefix });
+  const own = new EtcdClient({ endpoints: cluster.endpoints });
+  try {
+    const c = await campaign(own, { prefix, name: 'sched', value: 'me', ttlSec: TTL });
+    assert.equal(await c.elected, c.createRevision);
+    const ok = await store.txn([{ key: 'a', modRev: 0 }], [{ type: 'put', key: 'a', value: Buffer.from('1') }], { fence: c });
+    assert.equal(ok.ok, true);
+    await c.resign();
+    assert.equal(c.leading(), false);
+    await assert.rejects(store.txn([], [{ type: 'put', key: 'b', value: Buffer.from('2') }], { fence: c }), FencedError);
+    assert.equal(await store.get('b'), undefined);
+    // A failed compare of the store's own is still an ordinary ok: false, not the fence's error.
+    const c2 = await campaign(own, { prefix, name: 'sched', value: 'me', ttlSec: TTL });
+    await c2.elected;
+    assert.equal((await store.txn([{ key: 'a', modRev: 0 }], [{ type: 'put', key: 'a', value: Buffer.from('x') }], { fence: c2 })).ok, false);
+    assert.equal((await store.get('a'))!.value.toString(), '1');
+    await c2.close();
+  } finally {
+    own.close();
+    await store.close();
+  }
 });

@@ -28,7 +28,7 @@ export interface CampaignOptions {
   onLost?: (reason: string) => void;
 }
 
-export interface Candidate {
+export interface Candidate extends Fence {
   /** P/election/<name>/<leaseId>. */
   readonly key: Buffer;
   readonly leaseId: string;
@@ -46,6 +46,17 @@ export interface Candidate {
   resign(): Promise<void>;
   /** resign(), best effort, and ends every stream and timer: nothing of the campaign keeps the process alive. */
   close(): Promise<void>;
+}
+
+/** What fences a write: a campaign key and its create revision (a Candidate is one). */
+export interface Fence { readonly key: Buffer; readonly createRevision: number }
+
+/** A fenced txn refused because the campaign key is gone or was created again: its leader is deposed. */
+export class FencedError extends Error {
+  constructor() {
+    super('etcd: fenced txn refused: this candidate no longer leads (its campaign key is gone)');
+    this.name = 'FencedError';
+  }
 }
 
 /** `compares` plus the fence of a campaign key created at `createRevision`. */

@@ -18,6 +18,7 @@ import { Watcher } from './watcher.js';
 import { EtcdClient, etcdMessage, type EtcdConnection, type RequestOp, type TxnRequest, type TxnResponse, type KeyValue, type RangeRequest } from './etcd-rpc.js';
 import { bytesPrefixEnd, decodeCounter, decodeValue, encodeCounter, encodeValue, layout, RevisionMap, type Layout } from './etcd-layout.js';
 import { EtcdWatch } from './etcd-watch.js';
+import { fenceCompares, FencedError, type Fence } from './etcd-election.js';
 
 /** etcd's default --max-request-bytes (1.5 MiB). */
 export const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -131,15 +132,17 @@ export class EtcdStore implements Store {
     return rev;
   }
 
-  async txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
+  /** With `fence` (a leader's campaign key), the write applies only while that key lives, else
+   *  FencedError and nothing written. */
+  async txn(compares: Compare[], ops: Op[], opts: { fence?: Fence } = {}): Promise<TxnResult> {
     this.assertOpen();
     const checked = validateTxn(compares, ops);
-    const p = this.chain.then(() => this.commit(checked));
+    const p = this.chain.then(() => this.commit(checked, opts.fence));
     this.chain = p.catch(() => undefined);
     return p;
   }
 
-  private async commit(t: CheckedTxn): Promise<TxnResult> {
+  private async commit(t: CheckedTxn, fence?: Fence): Promise<TxnResult> {
     const opId = randomBytes(9).toString('base64url');
     for (;;) {
       // Read what the txn depends on, from one snapshot.
@@ -177,12 +180,14 @@ export class EtcdStore implements Store {
         else if (o.type === 'putBlob') writes.push({ requestPut: { key: this.b(o.id), value: o.data } });
         else writes.push({ requestDeleteRange: { key: this.b(o.id) } });
       }
+      const guard: TxnRequest['compare'] = counterKv
+        ? [{ result: 'EQUAL', target: 'MOD', key: this.l.counter, modRevision: counterKv.modRevision }]
+        : [{ result: 'EQUAL', target: 'CREATE', key: this.l.counter, createRevision: 0 }];
       const req: TxnRequest = {
-        compare: counterKv
-          ? [{ result: 'EQUAL', target: 'MOD', key: this.l.counter, modRevision: counterKv.modRevision }]
-          : [{ result: 'EQUAL', target: 'CREATE', key: this.l.counter, createRevision: 0 }],
+        compare: fence ? fenceCompares(guard, fence.key, fence.createRevision) : guard,
         success: writes,
-        failure: [{ requestRange: { key: this.l.counter } }],
+        // The counter, and the fence's key (a failure may be the fence's: then no retry can apply).
+        failure: [{ requestRange: { key: this.l.counter } }, ...(fence ? [{ requestRange: { key: fence.key, keysOnly: true } }] : [])],
       };
       if (writes.length > this.maxTxnOps) {
         throw new RangeError(`etcd store: this txn has ${t.ops.length} ops, over etcd's limit of ${this.maxTxnOps - 1} (--max-txn-ops, less the revision counter); nothing was written`);
@@ -196,11 +201,13 @@ export class EtcdStore implements Store {
         await this.beforeWrite?.(req);
         const r = await this.client.txn(req);
         if (r.succeeded) committedAt = r.header.revision;
+        else if (fenceBroken(r, fence)) throw new FencedError();
       } catch (e) {
+        if (e instanceof FencedError) throw e;
         const code = (e as grpc.ServiceError).code;
         if (isNoSpace(e)) committedAt = await this.appliedDespiteNoSpace(counterKv?.modRevision ?? 0, next, opId);
         else if (DEFINITE.has(code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
-        else committedAt = await this.resolveUnknown(req, counterKv?.modRevision ?? 0, next, opId, e);
+        else committedAt = await this.resolveUnknown(req, counterKv?.modRevision ?? 0, next, opId, e, fence);
       }
       if (committedAt === undefined) continue; // another writer moved the counter, or ours did not apply: read again
       this.revs.add(next, committedAt);
@@ -241,15 +248,18 @@ export class EtcdStore implements Store {
   // leader's log commits after a read that did not see it. So the same write is sent again, with the
   // same guard: if it applies, the first did not; if its guard fails, the counter moved, and its
   // value at store revision `next` names the op that took it. Either way nothing can apply later.
-  private async resolveUnknown(req: TxnRequest, guardMod: number, next: number, opId: string, cause: unknown): Promise<number | undefined> {
+  private async resolveUnknown(req: TxnRequest, guardMod: number, next: number, opId: string, cause: unknown, fence?: Fence): Promise<number | undefined> {
     this.unknownOutcomes++;
     const deadline = Date.now() + RESOLVE_BUDGET_MS;
     for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
       try {
         const r = await this.client.txn(req);
         if (r.succeeded) return r.header.revision;
-        return await this.committedBy(r.responses[0].responseRange!.kvs[0], guardMod, next, opId);
+        const at = await this.committedBy(r.responses[0].responseRange!.kvs[0], guardMod, next, opId);
+        if (at === undefined && fenceBroken(r, fence)) throw new FencedError(); // neither attempt applied
+        return at;
       } catch (e) {
+        if (e instanceof FencedError) throw e;
         if (isNoSpace(e)) return this.appliedDespiteNoSpace(guardMod, next, opId);
         if (DEFINITE.has((e as grpc.ServiceError).code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
         if (Date.now() + delay > deadline) {
@@ -398,4 +408,9 @@ export class EtcdStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw new Error('store is closed');
   }
+}
+
+/** Whether a failed txn's fence key (its failure's second read) is gone or was created again. */
+function fenceBroken(r: TxnResponse, fence: Fence | undefined): boolean {
+  return !!fence && r.responses[1]?.responseRange?.kvs[0]?.createRevision !== fence.createRevision;
 }
