@@ -201,3 +201,21 @@ test("the store's fenced txn: applied while its candidate leads, refused with no
     await store.close();
   }
 });
+
+test('a leader whose key is deleted under its live lease stops leading at once', async () => {
+  const prefix = `/t-${process.pid}-${++n}`;
+  const own = new EtcdClient({ endpoints: cluster.endpoints });
+  try {
+    let lostReason: string | undefined;
+    const c = await campaign(own, { prefix, name: 'sched', value: 'me', ttlSec: TTL, onLost: (r) => { lostReason = r; } });
+    await c.elected;
+    assert.equal(c.leading(), true);
+    await client.txn({ compare: [], success: [{ requestDeleteRange: { key: c.key } }], failure: [] });
+    await waitUntil('the candidate sees its key gone', () => lostReason, TTL * 1000 - 500);
+    assert.match(lostReason!, /campaign key is gone/);
+    assert.equal(c.leading(), false);
+    await c.close();
+  } finally {
+    own.close();
+  }
+});

@@ -251,9 +251,31 @@ class Campaign implements Candidate {
         if (this.ended) return;
         this.isElected = true;
         this.resolveElected(this.createRevision);
-        return;
+        return this.watchOwnKey(r.header.revision + 1);
       }
       await this.waitDeleted(pred.key, r.header.revision + 1);
+    }
+  }
+
+  /** While leading: the key deleted under a live lease (by hand, or a lease revoked by a deposed raft
+   *  leader) ends the leadership too. Each time the watch breaks, one txn checks the key again. */
+  private async watchOwnKey(fromRev: number): Promise<void> {
+    while (!this.ended) {
+      await this.waitDeleted(this.key, fromRev);
+      for (;;) {
+        if (this.ended) return;
+        try {
+          const r = await this.client.txn({ compare: this.fence([]), success: [], failure: [] });
+          if (!r.succeeded) return this.lose('campaign key is gone');
+          fromRev = r.header.revision + 1;
+          break;
+        } catch {
+          await new Promise<void>((res) => {
+            this.wake = res;
+            this.reopenTimer = setTimeout(res, 200);
+          });
+        }
+      }
     }
   }
 
