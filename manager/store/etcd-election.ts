@@ -71,10 +71,10 @@ export function electionPrefix(prefix: string, name: string): Buffer {
 /** Joins the election: grants a lease, creates the campaign key under it, keeps the lease alive. */
 export async function campaign(client: EtcdClient, opts: CampaignOptions): Promise<Candidate> {
   const ttlSec = opts.ttlSec ?? 5;
+  const granted = Date.now(); // before the grant was asked: no later than the lease's real start
   const lease = await client.leaseGrant(ttlSec);
   const ttlMs = lease.ttl * 1000;
   const marginMs = opts.marginMs ?? ttlMs / 3;
-  const granted = Date.now(); // before the grant's answer: at most the lease's real start
   const pfx = electionPrefix(opts.prefix, opts.name);
   const key = Buffer.concat([pfx, Buffer.from(BigInt(lease.id).toString(16))]);
   let put: TxnResponse;
