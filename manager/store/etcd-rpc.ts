@@ -1,7 +1,7 @@
 // A thin etcd v3 client over @grpc/grpc-js: the few messages of etcd's API (api/etcdserverpb/rpc.proto
 // and api/mvccpb/kv.proto, v3.4 field numbers) that the etcd Store uses, encoded with the protobufjs
 // that @grpc/proto-loader already brings. Written for the measured defects of the `etcd3` npm client
-// (/work/shared/reference/etcd-ha.md): every unary call has a deadline, there is no receive cap
+// (what was measured of etcd3 here: see README, "The etcd store"): every unary call has a deadline, there is no receive cap
 // (a range or watch batch may exceed 4 MiB), no hidden retries or circuit breaker, each watch is its
 // own stream whose resume point the caller keeps, and close() ends every stream so the process exits.
 import { createRequire } from 'node:module';
