@@ -2,21 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FuseNativeHandles } from '../../fs/engines/fuse-native-handles.js';
 import { RandomChanges } from '../../fs/test/random-changes.js';
-import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot } from './node-secrets.js';
+import { NodeSecrets, type NodeTask, type ViewDelta, type ViewDir, type ViewFile, type ViewSnapshot } from './node-secrets.js';
+import { T1, payload, ref, task } from '../../fs/test/fixtures.js';
 
-const T0 = 1_700_000_000_000;
-
-function payload(id: string, version: number, text: string, createdAtMs = T0 + version): SecretPayload {
-  return { id, name: `name-${id}`, version, data: Buffer.from(text), createdAtMs };
-}
-
-function ref(secretId: string, version: number, target: string, extra: Partial<SecretFileRef> = {}): SecretFileRef {
-  return { secretId, secretName: `name-${secretId}`, version, target, uid: 0, gid: 0, mode: 0o400, ...extra };
-}
-
-function task(id: string, name: string, serviceName: string, files: SecretFileRef[]): NodeTask {
-  return { id, name, serviceName, files };
-}
 
 const isZero = (b: Buffer) => b.every((x) => x === 0);
 
@@ -88,7 +76,7 @@ class DeltaCopy {
 describe('NodeSecrets', () => {
   it('serves /<task>/<target> with the reference metadata, size and version time', () => {
     const s = new NodeSecrets();
-    s.replaceAll([task('t1', 'web.1', 'web', [ref('s1', 3, 'db', { uid: 1000, gid: 2000, mode: 0o440 })])], [payload('s1', 3, 'pw-3', T0 + 42)]);
+    s.replaceAll([task('t1', 'web.1', 'web', [ref('s1', 3, 'db', { uid: 1000, gid: 2000, mode: 0o440 })])], [payload('s1', 3, 'pw-3', T1 + 42)]);
     const f = s.lookup('/web.1/db');
     assert.equal(f?.kind, 'file');
     if (f?.kind !== 'file') return;
@@ -96,7 +84,7 @@ describe('NodeSecrets', () => {
     assert.equal(f.ref.gid, 2000);
     assert.equal(f.ref.mode, 0o440);
     assert.equal(f.size, 4);
-    assert.equal(f.mtimeMs, T0 + 42);
+    assert.equal(f.mtimeMs, T1 + 42);
     assert.equal(s.lookup('/web.1/nope'), undefined);
     assert.equal(s.lookup('/nope'), undefined);
     assert.equal(s.lookup('/web.1/db/more'), undefined);

@@ -2,22 +2,10 @@
 // across revocation and rotation, and when the versions it held are zeroed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NodeSecrets, type NodeTask, type SecretFileRef, type SecretPayload } from '../../agent/secrets/node-secrets.js';
+import { NodeSecrets } from '../../agent/secrets/node-secrets.js';
 import { FuseNativeHandles } from './fuse-native-handles.js';
+import { T1, payload, ref, task } from '../test/fixtures.js';
 
-const T0 = 1_700_000_000_000;
-
-function payload(id: string, version: number, text: string, createdAtMs = T0 + version): SecretPayload {
-  return { id, name: `name-${id}`, version, data: Buffer.from(text), createdAtMs };
-}
-
-function ref(secretId: string, version: number, target: string, extra: Partial<SecretFileRef> = {}): SecretFileRef {
-  return { secretId, secretName: `name-${secretId}`, version, target, uid: 0, gid: 0, mode: 0o400, ...extra };
-}
-
-function task(id: string, name: string, serviceName: string, files: SecretFileRef[]): NodeTask {
-  return { id, name, serviceName, files };
-}
 
 const isZero = (b: Buffer) => b.every((x) => x === 0);
 
@@ -31,7 +19,7 @@ describe('fuse-native handles', () => {
   it('open gives a handle (>= 1) reading the file\'s bytes; a directory or a missing path is not opened', () => {
     const s = new NodeSecrets();
     const h = new FuseNativeHandles(s);
-    s.replaceAll([task('t1', 'web.1', 'web', [ref('s1', 3, 'db', { uid: 1000, gid: 2000, mode: 0o440 })])], [payload('s1', 3, 'pw-3', T0 + 42)]);
+    s.replaceAll([task('t1', 'web.1', 'web', [ref('s1', 3, 'db', { uid: 1000, gid: 2000, mode: 0o440 })])], [payload('s1', 3, 'pw-3', T1 + 42)]);
     const fd = h.open('/web.1/db')!;
     assert.ok(fd >= 1);
     assert.equal(readAll(h, fd), 'pw-3');
