@@ -220,82 +220,63 @@ export class EtcdClient {
   }
 
   /** Opens a keepalive stream for one lease. `send()` asks for a renewal; `onResponse` gets each
-   *  answer's TTL (0 or less: the lease is gone); `onEnd` once, with the stream's error or null when
-   *  cancel() ended it. */
+   *  answer's TTL (0 or less: the lease is gone); `onEnd` once, with the stream's error (never after
+   *  cancel()). */
   leaseKeepAlive(id: string, onResponse: (ttl: number) => void, onEnd: (e: Error | null) => void): { send(): void; cancel(): void } {
-    const rq = this.codec('LeaseKeepAliveRequest');
-    const rs = this.codec('LeaseKeepAliveResponse');
-    let ended = false;
-    const end = (e: Error | null) => {
-      if (ended) return;
-      ended = true;
-      this.streams.delete(call);
-      onEnd(e);
-    };
-    if (this.closed) {
-      queueMicrotask(() => end(new Error('etcd client is closed')));
-      return { send() {}, cancel() {} };
-    }
-    const call = this.client.makeBidiStreamRequest('/etcdserverpb.Lease/LeaseKeepAlive', rq.serialize, rs.deserialize,
-      new grpc.Metadata(), { waitForReady: true } as grpc.CallOptions);
-    this.streams.add(call);
-    call.on('data', (r: { TTL: string }) => {
-      if (!ended) onResponse(Number(r.TTL));
-    });
-    call.on('error', (e: Error) => end(e));
-    call.on('end', () => end(new Error('etcd keepalive stream ended')));
-    return {
-      send: () => {
-        if (!ended) call.write({ ID: id });
-      },
-      cancel: () => {
-        if (ended) return;
-        ended = true;
-        this.streams.delete(call);
-        call.cancel();
-      },
-    };
+    const s = this.openStream<{ TTL: string }>('/etcdserverpb.Lease/LeaseKeepAlive', 'LeaseKeepAliveRequest', 'LeaseKeepAliveResponse',
+      new grpc.Metadata(), (r) => onResponse(Number(r.TTL)), 'etcd keepalive stream ended', onEnd);
+    return { send: () => s.write({ ID: id }), cancel: s.cancel };
   }
 
   /** Opens one watch on its own stream. `onResponse` gets every response; `onEnd` once, with the
-   *  stream's error or null when cancel() ended it. */
+   *  stream's error (never after cancel()). */
   watch(create: { key: Buffer; rangeEnd: Buffer; startRevision: number },
     onResponse: (r: WatchResponse) => void, onEnd: (e: Error | null) => void): { cancel(): void } {
-    const rq = this.codec('WatchRequest');
-    const rs = this.codec('WatchResponse');
-    let ended = false;
-    const end = (e: Error | null) => {
-      if (ended) return;
-      ended = true;
-      this.streams.delete(call);
-      onEnd(e);
-    };
-    if (this.closed) {
-      queueMicrotask(() => end(new Error('etcd client is closed')));
-      return { cancel() {} };
-    }
     // Require a leader (defect 6 of etcd-ha.md): a member that loses its leader ends the stream
     // ("no leader") instead of letting the watch stall with no event and no error.
     const md = new grpc.Metadata();
     md.set('hasleader', 'true');
-    const call = this.client.makeBidiStreamRequest('/etcdserverpb.Watch/Watch', rq.serialize, rs.deserialize,
-      md, { waitForReady: true } as grpc.CallOptions);
-    this.streams.add(call);
-    call.on('data', (r: WatchResponse) => {
-      if (ended) return;
+    const s = this.openStream<WatchResponse>('/etcdserverpb.Watch/Watch', 'WatchRequest', 'WatchResponse', md, (r) => {
       for (const ev of r.events) fixKv(ev.kv);
       onResponse(r);
+    }, 'etcd watch stream ended', onEnd);
+    s.write({ createRequest: { key: create.key, rangeEnd: create.rangeEnd, startRevision: create.startRevision } });
+    return { cancel: s.cancel };
+  }
+
+  /**
+   * One bidirectional stream, tracked for close(): `onData` for each response until it ends;
+   * `onEnd` once, with the stream's error (`endedMessage` if the server just ended it), never after
+   * cancel(). On a closed client it ends at once.
+   */
+  private openStream<Res>(path: string, request: string, response: string, md: grpc.Metadata,
+    onData: (r: Res) => void, endedMessage: string, onEnd: (e: Error | null) => void): { write(req: object): void; cancel(): void } {
+    const rq = this.codec(request);
+    const rs = this.codec(response);
+    let ended = false;
+    if (this.closed) {
+      queueMicrotask(() => onEnd(new Error('etcd client is closed')));
+      return { write() {}, cancel() {} };
+    }
+    const call = this.client.makeBidiStreamRequest(path, rq.serialize, rs.deserialize, md, { waitForReady: true } as grpc.CallOptions);
+    const end = (e: Error | null) => {
+      if (ended) return;
+      ended = true;
+      this.streams.delete(call);
+      if (e === null) call.cancel();
+      else onEnd(e);
+    };
+    this.streams.add(call);
+    call.on('data', (r: Res) => {
+      if (!ended) onData(r);
     });
     call.on('error', (e: Error) => end(e));
-    call.on('end', () => end(new Error('etcd watch stream ended')));
-    call.write({ createRequest: { key: create.key, rangeEnd: create.rangeEnd, startRevision: create.startRevision } });
+    call.on('end', () => end(new Error(endedMessage)));
     return {
-      cancel: () => {
-        if (ended) return;
-        ended = true;
-        this.streams.delete(call);
-        call.cancel();
+      write: (req) => {
+        if (!ended) call.write(req);
       },
+      cancel: () => end(null),
     };
   }
 
