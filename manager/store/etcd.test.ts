@@ -1,7 +1,7 @@
 // The etcd backend beyond the contract: the defects etcd-ha.md measured in the etcd3 npm client,
 // each reproduced here against the thin client (watch resume point, 4 MiB receive cap, compaction,
 // deadlines, close() and process exit), the request-size limit, and writes whose outcome is unknown.
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,19 @@ const raw = (t: { after(fn: () => unknown): void }) => {
 };
 const put = (key: string, value: Buffer | string) => ({ type: 'put' as const, key, value: Buffer.from(value) });
 const signal = (m: EtcdMember, sig: NodeJS.Signals) => process.kill(m.proc!.pid!, sig);
+
+/** SIGSTOPs members 2 and 3 (member 1 loses its quorum) until the returned function or the test's end. */
+function loseQuorum(t: TestContext): () => void {
+  const [, m2, m3] = cluster.members;
+  const regain = () => {
+    signal(m2, 'SIGCONT');
+    signal(m3, 'SIGCONT');
+  };
+  signal(m2, 'SIGSTOP');
+  signal(m3, 'SIGSTOP');
+  t.after(regain);
+  return regain;
+}
 
 test('a watch broken mid catch-up resumes from its last event + 1, not the response header (defect 1): every revision arrives once', async (t) => {
   const store = await fresh(t);
@@ -102,17 +115,10 @@ test('a watch from a revision etcd compacted (by anyone) ends with a CompactedEr
 test('every call has a deadline: without a quorum a read and a write fail after it instead of hanging (defect 7)', async (t) => {
   const store = await fresh(t, { endpoints: [cluster.members[0].client], deadlineMs: 300 });
   await store.txn([], [put('k', 'v')]);
-  const [, m2, m3] = cluster.members;
-  signal(m2, 'SIGSTOP');
-  signal(m3, 'SIGSTOP');
-  t.after(() => {
-    signal(m2, 'SIGCONT');
-    signal(m3, 'SIGCONT');
-  });
+  const regain = loseQuorum(t);
   await assert.rejects(store.get('k'), /deadline/i);
   await assert.rejects(store.range(''), /deadline/i);
-  signal(m2, 'SIGCONT');
-  signal(m3, 'SIGCONT');
+  regain();
   await waitUntil('the cluster answers again', async () => (await store.get('k'))?.value.toString() === 'v', 20_000);
 });
 
@@ -124,17 +130,10 @@ test('a watch on a member that lost its leader ends its stream (require-leader) 
   store.watch(0, (cs) => got.push(...cs));
   await writer.txn([], [put('k', '1')]);
   await waitUntil('first change', () => got.length === 1);
-  const [, m2, m3] = cluster.members;
-  signal(m2, 'SIGSTOP');
-  signal(m3, 'SIGSTOP');
-  t.after(() => {
-    signal(m2, 'SIGCONT');
-    signal(m3, 'SIGCONT');
-  });
+  const regain = loseQuorum(t);
   // Without require-leader the stream would stay open and silent.
   await waitUntil('the leaderless member ended the watch stream', () => store.etcdWatches[0].opens > 1, 15_000);
-  signal(m2, 'SIGCONT');
-  signal(m3, 'SIGCONT');
+  regain();
   await waitUntil('the writer writes again', async () => (await writer.txn([], [put('k', '2')])).ok, 20_000);
   await waitUntil('the change after the resume', () => got.length === 2, 15_000);
   assert.deepEqual(got.map((c) => [c.revision, c.value?.toString()]), [[1, '1'], [2, '2']]);
@@ -143,20 +142,14 @@ test('a watch on a member that lost its leader ends its stream (require-leader) 
 test('a write whose outcome is unknown (its deadline passed without a quorum) is resolved before it is reported: a create-if-absent that committed is ok, once', async (t) => {
   const store = await fresh(t, { endpoints: [cluster.members[0].client], deadlineMs: 300 });
   await store.txn([], [put('a', '1')]);
-  const [, m2, m3] = cluster.members;
-  t.after(() => {
-    signal(m2, 'SIGCONT');
-    signal(m3, 'SIGCONT');
-  });
+  let regain = () => {};
   store.beforeWrite = () => {
-    signal(m2, 'SIGSTOP');
-    signal(m3, 'SIGSTOP');
+    regain = loseQuorum(t);
     store.beforeWrite = undefined;
   };
   const result = store.txn([{ key: 'k', modRev: 0 }], [put('k', 'once')]);
   await waitUntil('the write timed out', () => store.unknownOutcomes === 1);
-  signal(m2, 'SIGCONT');
-  signal(m3, 'SIGCONT');
+  regain();
   assert.deepEqual(await result, { ok: true, revision: 2 });
   assert.equal(await store.revision(), 2);
   assert.deepEqual(await store.get('k'), { key: 'k', value: Buffer.from('once'), createRev: 2, modRev: 2 });
