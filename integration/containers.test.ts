@@ -390,7 +390,10 @@ test('agent restart (SIGTERM+start, kill -9+start): a running container bound to
       assert.ok(plain.settled.length >= 10, `${plain.settled.length} samples after the restart`);
       assert.deepEqual(errnos(plain.settled), ['ENOTCONN'], plain.line);
       assert.ok(plain.dead.length > 0 && plain.dead.every((s) => !s.ok), `a read while the agent was away succeeded: ${plain.line}`);
-      for (const e of errnos(plain.gap)) assert.ok(['ENOTCONN', 'ECONNABORTED'].includes(e), `unexpected error during the restart: ${plain.line}`);
+      // A SIGTERM'd agent empties its view before it detaches the mount (agent.ts stop()): a read in
+      // between sees ENOENT (seen once in ~5 full runs, at +0.01 s), then the dead mount's ENOTCONN.
+      const plainAllowed = how === 'SIGTERM' ? ['ENOENT', 'ENOTCONN', 'ECONNABORTED'] : ['ENOTCONN', 'ECONNABORTED'];
+      for (const e of errnos(plain.gap)) assert.ok(plainAllowed.includes(e), `unexpected error ${e} during the restart: ${plain.line}`);
       // A container started after the restart reads the secret; `docker restart` (a new bind) fixes the old one.
       const fresh = await docker!.runOnce(['--network', 'none', ...plainArgs], 'sha256sum /run/secrets/pw');
       assert.equal(fresh.code, 0, fresh.stderr);
