@@ -8,6 +8,7 @@ import { generateNodeKey, createCsr, identityFromCertificate } from '../common/c
 import { openSqliteStore } from '../manager/store/sqlite.js';
 import { openKeyring } from '../manager/crypto/keyring.js';
 import { Cluster } from '../manager/cluster/cluster.js';
+import { readManagerId } from '../manager/cluster/manager-id.js';
 import { STORE_FILE } from '../manager/cluster/init.js';
 import { decode, encode, keys, type NodeRecord } from '../manager/state/records.js';
 import { renewExpiredCertificate } from '../agent/join.js';
@@ -35,7 +36,7 @@ test('an expired node certificate is renewed with proof of its key; forged or re
     let expiredPem: string;
     let replacedPem: string;
     try {
-      const cluster = await Cluster.load(store, openKeyring(m.stateDir).dek);
+      const cluster = await Cluster.load(store, openKeyring(m.stateDir).dek, readManagerId(m.stateDir));
       const issue = (nodeId: string, keyPem: string) => cluster.ca.issue({ csrPem: createCsr(keyPem), nodeId, role: 'worker', clusterId: cluster.id, validityMs: 1 }).certPem;
       expiredPem = issue(node.id, node.creds.keyPem);
       replacedPem = issue(node.id, node.creds.keyPem);

@@ -11,9 +11,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStore, storeConfigFor } from '../../manager/store/open.js';
+import { openStore } from '../../manager/store/open.js';
+import { storeConfigFor } from '../../manager/store/state-config.js';
 import { openKeyring, parseUnlockKey } from '../../manager/crypto/keyring.js';
 import { Cluster } from '../../manager/cluster/cluster.js';
+import { readManagerId } from '../../manager/cluster/manager-id.js';
 import { followJsonLines, type LogLine } from './json-lines.js';
 
 // This file runs as dist/integration/helpers/manager.js.
@@ -126,7 +128,7 @@ export async function initManager(opts: { autolock?: boolean; certExpiry?: strin
     let managerToken: string;
     try {
       const { dek } = openKeyring(stateDir, unlockKey ? parseUnlockKey(unlockKey) : undefined);
-      const cluster = await Cluster.load(store, dek);
+      const cluster = await Cluster.load(store, dek, readManagerId(stateDir));
       if (cluster.joinToken('worker') !== workerToken) throw new Error('the printed worker token is not the stored one');
       managerToken = cluster.joinToken('manager');
     } finally {

@@ -5,19 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyObject, X509Certificate } from 'node:crypto';
 import { initCluster, STORE_FILE } from './init.js';
+import { readManagerId } from './manager-id.js';
 import { Cluster } from './cluster.js';
 import { openKeyring } from '../crypto/keyring.js';
 import { openSqliteStore } from '../store/sqlite.js';
 
 /** An initialised cluster's store and data key, in a temporary state dir removed afterwards. */
-async function withInitialisedStore(fn: (store: ReturnType<typeof openSqliteStore>, dek: Buffer) => Promise<void>): Promise<void> {
+async function withInitialisedStore(fn: (store: ReturnType<typeof openSqliteStore>, dek: Buffer, managerId: string | undefined) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hush-cluster-'));
   try {
     const stateDir = join(dir, 'm');
     await initCluster({ stateDir, listenAddr: '127.0.0.1:0', autolock: false, certExpiryMs: 90 * 86_400_000 });
     const store = openSqliteStore(join(stateDir, STORE_FILE));
     try {
-      await fn(store, openKeyring(stateDir).dek);
+      await fn(store, openKeyring(stateDir).dek, readManagerId(stateDir));
     } finally {
       await store.close();
     }
@@ -27,8 +28,8 @@ async function withInitialisedStore(fn: (store: ReturnType<typeof openSqliteStor
 }
 
 test('the manager certificate is re-issued once half its validity has passed, and the new one is stored', async () => {
-  await withInitialisedStore(async (store, dek) => {
-    const cluster = await Cluster.load(store, dek);
+  await withInitialisedStore(async (store, dek, managerId) => {
+    const cluster = await Cluster.load(store, dek, managerId);
     const first = cluster.identity.certPem;
     assert.equal(await cluster.renewIdentityIfDue(), false, 'a fresh certificate is kept');
     assert.equal(await cluster.renewIdentityIfDue(Date.now() + 46 * 86_400_000), true, 'past half of 90 days');
@@ -36,7 +37,7 @@ test('the manager certificate is re-issued once half its validity has passed, an
     const cert = new X509Certificate(cluster.identity.certPem);
     assert.ok(cert.checkIssued(new X509Certificate(cluster.ca.certPem)));
     assert.match(cert.subjectAltName ?? '', /DNS:hush-manager/);
-    assert.equal((await Cluster.load(store, dek)).identity.certPem, cluster.identity.certPem, 'stored, so a restart keeps it');
+    assert.equal((await Cluster.load(store, dek, managerId)).identity.certPem, cluster.identity.certPem, 'stored, so a restart keeps it');
   });
 });
 
@@ -49,8 +50,8 @@ function stringsIn(root: unknown, depth = 6, seen = new Set<unknown>()): string[
 }
 
 test('the unlocked cluster holds the CA and TLS private keys as KeyObjects, never as PEM strings', async () => {
-  await withInitialisedStore(async (store, dek) => {
-    const cluster = await Cluster.load(store, dek);
+  await withInitialisedStore(async (store, dek, managerId) => {
+    const cluster = await Cluster.load(store, dek, managerId);
     assert.ok(cluster.identity.key instanceof KeyObject);
     assert.equal(new X509Certificate(cluster.identity.certPem).checkPrivateKey(cluster.identity.key), true);
     await cluster.renewIdentityIfDue(Date.now() + 46 * 86_400_000);

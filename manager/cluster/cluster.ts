@@ -74,19 +74,29 @@ export class Cluster {
   private constructor(
     private readonly store: Store,
     private readonly dek: Buffer,
+    /** Where this manager's identity is kept: its own key, or a single-manager cluster's old one. */
+    private readonly identityKey: string,
+    /** The address this manager's certificate names (its own, or the cluster's at init). */
+    private readonly identityAddr: string | undefined,
     public record: ClusterRecord,
     public readonly ca: CertificateAuthority,
     public identity: ManagerIdentity,
   ) {}
 
-  static async load(store: Store, dek: Buffer): Promise<Cluster> {
-    const [c, ca, mi] = await Promise.all([store.get(keys.cluster), store.get(keys.ca), store.get(keys.managerIdentity)]);
-    if (!c || !ca || !mi) throw new Error('the store holds no initialised cluster');
+  /**
+   * @param managerId this manager's id (manager-id.ts); undefined: a cluster's only, older manager
+   * @param addr the host:port this manager listens on, named in its renewed certificates
+   */
+  static async load(store: Store, dek: Buffer, managerId?: string, addr?: string): Promise<Cluster> {
+    const identityKey = managerId ? keys.managerIdentityOf(managerId) : keys.managerIdentity;
+    const [c, ca, mi] = await Promise.all([store.get(keys.cluster), store.get(keys.ca), store.get(identityKey)]);
+    if (!c || !ca) throw new Error('the store holds no initialised cluster');
+    if (!mi) throw new Error(`the store holds no identity for manager ${managerId ?? ''}: was it removed with \`hush manager rm\`?`);
     const caRecord = decode<CARecord>(ca.value);
     const authority = new CertificateAuthority({ certPem: caRecord.certPem, key: openKey(dek, CA_KEY_CONTEXT, caRecord.sealedKey) });
     const idRecord = decode<ManagerIdentityRecord>(mi.value);
     const identity = { id: idRecord.id, certPem: idRecord.certPem, key: openKey(dek, IDENTITY_KEY_CONTEXT, idRecord.sealedKey) };
-    return new Cluster(store, dek, decode<ClusterRecord>(c.value), authority, identity);
+    return new Cluster(store, dek, identityKey, addr, decode<ClusterRecord>(c.value), authority, identity);
   }
 
   get id(): string {
@@ -117,8 +127,9 @@ export class Cluster {
     const from = Date.parse(cert.validFrom);
     const to = Date.parse(cert.validTo);
     if (now < from + (to - from) / 2) return false;
-    const { identity, record } = issueManagerIdentity(this.ca, this.dek, this.record, this.identity.id);
-    await this.store.txn([], [{ type: 'put', key: keys.managerIdentity, value: encode(record) }]);
+    const cluster = { ...this.record, listenAddr: this.identityAddr ?? this.record.listenAddr };
+    const { identity, record } = issueManagerIdentity(this.ca, this.dek, cluster, this.identity.id);
+    await this.store.txn([], [{ type: 'put', key: this.identityKey, value: encode(record) }]);
     this.identity = identity;
     return true;
   }

@@ -4,9 +4,13 @@ import { newId } from '../../common/ids.js';
 import { CertificateAuthority, createRootCA } from '../ca/ca.js';
 import { newJoinToken } from '../../common/join-token.js';
 import { createKeyring, formatUnlockKey, keyringExists, removeKeyring } from '../crypto/keyring.js';
-import { openStore, storeConfigFor } from '../store/open.js';
-import { encode, keys, type ClusterRecord } from '../state/records.js';
+import { hostname } from 'node:os';
+import { openStore } from '../store/open.js';
+import { etcdStoreConfig, storeConfigFor, writeEtcdSettings, type EtcdSettings } from '../store/state-config.js';
+import { encode, keys, type ClusterRecord, type ManagerRecord } from '../state/records.js';
+import { VERSION } from '../../common/version.js';
 import { issueManagerIdentity, sealCAKey, sealJoinToken } from './cluster.js';
+import { writeManagerId } from './manager-id.js';
 
 export { STORE_FILE } from '../store/open.js';
 
@@ -15,6 +19,8 @@ export interface InitOptions {
   listenAddr: string;
   autolock: boolean;
   certExpiryMs: number;
+  /** Create the cluster in etcd instead of the embedded SQLite store. */
+  etcd?: EtcdSettings;
 }
 
 export interface InitResult {
@@ -37,7 +43,8 @@ export async function initCluster(opts: InitOptions): Promise<InitResult> {
   const workerToken = newJoinToken(ca.certDer);
   const managerToken = newJoinToken(ca.certDer);
 
-  const store = await openStore(storeConfigFor(opts.stateDir));
+  const store = await openStore(opts.etcd ? etcdStoreConfig(opts.etcd) : storeConfigFor(opts.stateDir));
+  const where = opts.etcd ? `etcd under ${opts.etcd.prefix}` : `the store in ${opts.stateDir}`;
   try {
     const { dek, unlockKey } = createKeyring(opts.stateDir, opts.autolock);
     try {
@@ -47,12 +54,17 @@ export async function initCluster(opts: InitOptions): Promise<InitResult> {
       };
       const managerId = newId();
       const { record: identity } = issueManagerIdentity(ca, dek, cluster, managerId);
+      const now = Date.now();
+      const manager: ManagerRecord = { id: managerId, addr: opts.listenAddr, hostname: hostname(), version: VERSION, joinedAtMs: now, heartbeatAtMs: now };
       const result = await store.txn([{ key: keys.cluster, modRev: 0 }], [
         { type: 'put', key: keys.cluster, value: encode(cluster) },
         { type: 'put', key: keys.ca, value: encode({ certPem: root.certPem, sealedKey: sealCAKey(dek, root.keyPem) }) },
-        { type: 'put', key: keys.managerIdentity, value: encode(identity) },
+        { type: 'put', key: keys.managerIdentityOf(managerId), value: encode(identity) },
+        { type: 'put', key: keys.manager(managerId), value: encode(manager) },
       ]);
-      if (!result.ok) throw new Error(`the store in ${opts.stateDir} already holds a cluster`);
+      if (!result.ok) throw new Error(`${where} already holds a cluster`);
+      writeManagerId(opts.stateDir, managerId);
+      if (opts.etcd) writeEtcdSettings(opts.stateDir, opts.etcd);
       return { clusterId, managerId, workerToken, managerToken, unlockKey: unlockKey && formatUnlockKey(unlockKey) };
     } catch (e) {
       removeKeyring(opts.stateDir); // a failed init leaves the directory re-initialisable

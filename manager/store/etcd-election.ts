@@ -12,6 +12,9 @@
 // saw its key still at its create revision with no older key left (never after the key is gone).
 import { bytesPrefixEnd } from './etcd-layout.js';
 import type { Compare, EtcdClient, TxnRequest, TxnResponse } from './etcd-rpc.js';
+import { FencedError, type Fence } from './store.js';
+
+export { FencedError, type Fence };
 
 export interface CampaignOptions {
   /** The store's prefix P. */
@@ -46,17 +49,6 @@ export interface Candidate extends Fence {
   resign(): Promise<void>;
   /** resign(), best effort, and ends every stream and timer: nothing of the campaign keeps the process alive. */
   close(): Promise<void>;
-}
-
-/** What fences a write: a campaign key and its create revision (a Candidate is one). */
-export interface Fence { readonly key: Buffer; readonly createRevision: number }
-
-/** A fenced txn refused because the campaign key is gone or was created again: its leader is deposed. */
-export class FencedError extends Error {
-  constructor() {
-    super('etcd: fenced txn refused: this candidate no longer leads (its campaign key is gone)');
-    this.name = 'FencedError';
-  }
 }
 
 /** `compares` plus the fence of a campaign key created at `createRevision`. */

@@ -12,13 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { DiskFullError } from '../../common/disk-full.js';
-import { CompactedError, type Change, type Compare, type KV, type Op, type Store, type TxnResult } from './store.js';
+import { CompactedError, FencedError, type Change, type Compare, type Fence, type KV, type Op, type Store, type TxnOptions, type TxnResult } from './store.js';
 import { checkKey, checkWatchFrom, validateTxn, type CheckedTxn } from './txn-rules.js';
 import { Watcher } from './watcher.js';
 import { EtcdClient, etcdMessage, type EtcdConnection, type RequestOp, type TxnRequest, type TxnResponse, type KeyValue, type RangeRequest } from './etcd-rpc.js';
 import { bytesPrefixEnd, decodeCounter, decodeValue, encodeCounter, encodeValue, layout, RevisionMap, type Layout } from './etcd-layout.js';
 import { EtcdWatch } from './etcd-watch.js';
-import { fenceCompares, FencedError, type Fence } from './etcd-election.js';
+import { fenceCompares } from './etcd-election.js';
 
 /** etcd's default --max-request-bytes (1.5 MiB). */
 export const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -134,7 +134,7 @@ export class EtcdStore implements Store {
 
   /** With `fence` (a leader's campaign key), the write applies only while that key lives, else
    *  FencedError and nothing written. */
-  async txn(compares: Compare[], ops: Op[], opts: { fence?: Fence } = {}): Promise<TxnResult> {
+  async txn(compares: Compare[], ops: Op[], opts: TxnOptions = {}): Promise<TxnResult> {
     this.assertOpen();
     const checked = validateTxn(compares, ops);
     const p = this.chain.then(() => this.commit(checked, opts.fence));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore, storeConfigFor, STORE_FILE, type StoreConfig } from './open.js';
+import { openStore, STORE_FILE, type StoreConfig } from './open.js';
+import { storeConfigFor } from './state-config.js';
 
 test('openStore opens the configured backend: a manager state dir gets its SQLite file; an unknown backend is refused', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hush-open-'));

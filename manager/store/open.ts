@@ -1,6 +1,5 @@
 // Opens the manager's store from its configuration: the one place that knows which backends
 // exist. The manager and `hush manager init` both open their store through openStore().
-import { join } from 'node:path';
 import type { Store } from './store.js';
 import { openSqliteStore } from './sqlite.js';
 import { openEtcdStore } from './etcd.js';
@@ -37,11 +36,6 @@ export interface EtcdStoreConfig {
 
 /** Every backend's configuration, told apart by `backend`. */
 export type StoreConfig = SqliteStoreConfig | EtcdStoreConfig;
-
-/** The store of the manager whose state directory this is. */
-export function storeConfigFor(stateDir: string): StoreConfig {
-  return { backend: 'sqlite', path: join(stateDir, STORE_FILE) };
-}
 
 /** Opens the configured backend; rejects with a one-line error if it cannot be opened. */
 export async function openStore(config: StoreConfig): Promise<Store> {

@@ -62,6 +62,24 @@ export interface Change {
   value: Buffer | null;
 }
 
+/** What fences a leader's write: its campaign key and that key's create revision (etcd-election.ts). */
+export interface Fence { readonly key: Buffer; readonly createRevision: number }
+
+export interface TxnOptions {
+  /** The txn applies only while this campaign key lives at its create revision, else it rejects with a
+   *  FencedError (writing nothing). A backend only one manager can open (SQLite) has no one to fence
+   *  out and ignores it. */
+  fence?: Fence;
+}
+
+/** A fenced txn refused because the campaign key is gone or was created again: its leader is deposed. */
+export class FencedError extends Error {
+  constructor() {
+    super('fenced write refused: this manager no longer leads the scheduler');
+    this.name = 'FencedError';
+  }
+}
+
 /** A revisioned key space with a change feed. All methods reject once close() has been called. */
 export interface Store {
   /** The key's current state, or undefined if absent. */
@@ -73,7 +91,7 @@ export interface Store {
    *  DiskFullError when the disk is full (reads go on working; a later txn succeeds once space
    *  is freed). The Buffers
    *  passed in must not be modified until the returned promise settles. */
-  txn(compares: Compare[], ops: Op[]): Promise<TxnResult>;
+  txn(compares: Compare[], ops: Op[], opts?: TxnOptions): Promise<TxnResult>;
   /** A blob's data, or undefined if absent. */
   getBlob(id: string): Promise<Buffer | undefined>;
   /** The current (last committed) revision; 0 for an empty store. */
