@@ -19,6 +19,8 @@ export interface RunOptions {
   /** Overrides the listen address recorded at init. */
   listenAddr?: string;
   heartbeatPeriodMs?: number;
+  /** Lease TTL of the scheduler election on etcd, seconds. */
+  electionTtlSec?: number;
   /** Overrides of the TLS port's connection limits (default: sized from RLIMIT_NOFILE). */
   limits?: Partial<ConnectionLimits>;
 }
@@ -28,7 +30,12 @@ export async function runManager(opts: RunOptions): Promise<void> {
   nativeSys().noCoreDumps(); // the data key and decrypted payloads live in this process's memory
   const manager = await Manager.open(opts.stateDir, log, {
     heartbeat: { ...DEFAULT_HEARTBEAT, periodMs: opts.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT.periodMs },
+    listenAddr: opts.listenAddr, electionTtlSec: opts.electionTtlSec,
   });
+  manager.onRemoved = () => {
+    log.fatal('this manager was removed from the cluster (`hush manager rm`): stopping');
+    process.kill(process.pid, 'SIGTERM');
+  };
   // Node raises the soft descriptor limit to the hard one at startup; the caps are sized from the result.
   const nofile = descriptorLimit();
   if (nofile.soft < nofile.hard) log.warn({ soft: nofile.soft, hard: nofile.hard }, 'the open files limit is below its hard limit');
@@ -39,11 +46,12 @@ export async function runManager(opts: RunOptions): Promise<void> {
   const tlsPorts: TlsPort[] = [];
   log.info({ socket: socketPath, locked: manager.locked }, 'control socket ready');
 
-  manager.onUnlock(({ cluster }) => {
-    const addr = opts.listenAddr ?? cluster.record.listenAddr;
+  manager.onUnlock(({ cluster, presence }) => {
+    const addr = presence.addr;
     startTlsServer(manager, addr, limits, log).then(({ server, port, tls }) => {
       servers.push(server);
       tlsPorts.push(tls);
+      presence.listening(addr.replace(/:\d+$/, `:${port}`));
       log.info({ clusterId: cluster.id, listen: addr, port }, 'manager ready');
       // The manager's own certificate is re-issued once half its validity has passed; new TLS
       // handshakes use it at once (a manager may run longer than one validity period).

@@ -1,6 +1,7 @@
 // A running manager: its store, and — once unlocked — its cluster, CA and services.
 import type { Store } from './store/store.js';
-import { openStore, storeConfigFor } from './store/open.js';
+import { openStore } from './store/open.js';
+import { storeConfigFor } from './store/state-config.js';
 import { failedPrecondition, invalidArgument } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import type { PeerIdentity } from '../common/certs.js';
@@ -12,19 +13,29 @@ import { NodeAdmin } from './nodes/admin.js';
 import { ServiceAdmin } from './services/admin.js';
 import { NodeCertificates } from './ca/node-certificates.js';
 import type { MembershipCheck } from './auth/authorize.js';
-import { keys } from './state/records.js';
+import { decode, keys, type ManagerRecord } from './state/records.js';
 import { ClusterView } from './state/view.js';
-import { OrchestratorLoop } from './orchestrator/loop.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
 import type { LivenessOptions } from './dispatcher/liveness.js';
+import { SessionRecords } from './dispatcher/session-records.js';
+import { readManagerId } from './cluster/manager-id.js';
+import { EtcdLeadership, soleLeadership, type Leadership } from './cluster/leadership.js';
+import { LeaderDuties } from './cluster/leader-duties.js';
+import { ManagerPresence } from './cluster/presence.js';
+import { ManagersAdmin } from './cluster/managers-admin.js';
+import { EtcdStore } from './store/etcd.js';
+import { etcdSettingsOf } from './store/state-config.js';
 
 export interface ManagerOptions {
   heartbeat: LivenessOptions;
+  /** Overrides the address this manager is reached at (default: its record's, or the cluster's at init). */
+  listenAddr?: string;
+  /** Lease TTL of the scheduler election on etcd, seconds (default 10). */
+  electionTtlSec?: number;
 }
 
 export const DEFAULT_HEARTBEAT: LivenessOptions = { periodMs: 5000, missed: 3 };
-/** How often expired certificates are dropped from the deny list. */
-const DENY_LIST_PRUNE_MS = 60 * 60_000;
+const DEFAULT_ELECTION_TTL_SEC = 10;
 
 export interface Unlocked {
   dek: Buffer;
@@ -37,8 +48,12 @@ export interface Unlocked {
   nodes: NodeRegistry;
   nodeAdmin: NodeAdmin;
   ca: NodeCertificates;
-  orchestrator: OrchestratorLoop;
   dispatcher: Dispatcher;
+  /** This manager's id and the cluster's managers as it sees them. */
+  presence: ManagerPresence;
+  leadership: Leadership;
+  leader: LeaderDuties;
+  managers: ManagersAdmin;
 }
 
 export class Manager implements MembershipCheck {
@@ -46,10 +61,14 @@ export class Manager implements MembershipCheck {
   private state?: Unlocked;
   private unlocking = false;
   private unlockListeners: Array<(u: Unlocked) => void> = [];
-  private pruneTimer?: NodeJS.Timeout;
+  /** Whether other managers share the store (etcd). */
+  readonly shared: boolean;
+  /** Called if this manager is removed from the cluster while it runs (the daemon exits). */
+  onRemoved: () => void = () => undefined;
 
   private constructor(readonly stateDir: string, readonly store: Store, readonly log: Logger, readonly opts: ManagerOptions) {
     this.autolock = isAutolocked(stateDir);
+    this.shared = store instanceof EtcdStore;
   }
 
   static async open(stateDir: string, log: Logger, opts: ManagerOptions = { heartbeat: DEFAULT_HEARTBEAT }): Promise<Manager> {
@@ -107,27 +126,47 @@ export class Manager implements MembershipCheck {
   }
 
   private async unlockWith(dek: Buffer, unlockKey?: Buffer): Promise<void> {
-    const cluster = await Cluster.load(this.store, dek);
+    const ownId = readManagerId(this.stateDir);
+    const ownRecord = ownId ? await this.store.get(keys.manager(ownId)) : undefined;
+    const ownAddr = this.opts.listenAddr ?? (ownRecord && decode<ManagerRecord>(ownRecord.value).addr);
+    const cluster = await Cluster.load(this.store, dek, ownId, ownAddr);
+    const managerId = cluster.identity.id;
+    const addr = ownAddr ?? cluster.record.listenAddr;
     if (await cluster.renewIdentityIfDue()) this.log.info('manager certificate renewed');
     const nodes = new NodeRegistry(this.store);
     const view = await ClusterView.open(this.store, (err) => {
       this.log.fatal({ err: err.message }, 'lost the store change feed');
       process.exit(1);
     });
-    const orchestrator = new OrchestratorLoop(this.store, view, this.log);
+    const leadership = this.store instanceof EtcdStore
+      ? new EtcdLeadership(this.store, {
+        prefix: etcdSettingsOf(this.stateDir)?.prefix ?? '/hush', managerId,
+        ttlSec: this.opts.electionTtlSec ?? DEFAULT_ELECTION_TTL_SEC, log: this.log,
+      })
+      : soleLeadership();
+    const leader = new LeaderDuties(this.store, view, leadership, managerId, this.log);
+    const presence = new ManagerPresence(this.store, view, managerId, addr, this.shared, this.log, () => this.onRemoved());
     // The dispatcher reads payloads through `secrets`, created just below (only once a node connects).
-    const dispatcher: Dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat, () => orchestrator.settled());
+    const dispatcher: Dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat, () => leader.settled());
+    if (this.shared) {
+      dispatcher.sessionRecords = new SessionRecords(this.store, managerId, this.log);
+      dispatcher.liveness.cluster = {
+        managerId, leading: () => leadership.leading(), managerSeenAt: (id) => presence.seen(id), leaderNodes: leader.nodes,
+      };
+    }
     const services = new ServiceAdmin(this.store, view, (taskIds) => dispatcher.revokeEarly(taskIds));
     const secrets: SecretAdmin = new SecretAdmin(this.store, dek, (secretId, atRevision) => services.referencing(secretId, atRevision));
+    const ca = new NodeCertificates(cluster, nodes, this.log, (identity) => this.refusal(identity));
     this.state = {
-      dek, unlockKey, cluster, nodes, view, secrets, orchestrator, dispatcher, services,
+      dek, unlockKey, cluster, nodes, view, secrets, dispatcher, services, presence, leadership, leader, ca,
       nodeAdmin: new NodeAdmin(this.store, view, nodes),
-      ca: new NodeCertificates(cluster, nodes, this.log, (identity) => this.refusal(identity)),
+      managers: new ManagersAdmin(this.store, view, presence, cluster, ca, this.stateDir, dek, this.log),
     };
-    orchestrator.start();
+    await presence.start();
+    leader.start();
     dispatcher.start();
-    this.pruneDenyList();
-    this.pruneTimer = setInterval(() => this.pruneDenyList(), DENY_LIST_PRUNE_MS).unref();
+    const publish = (dispatcher as { publishManagers?: (addrs: string[]) => void }).publishManagers;
+    if (publish) presence.onSetChange((addrs) => publish.call(dispatcher, addrs));
     for (const l of this.unlockListeners) l(this.state);
   }
 
@@ -136,19 +175,14 @@ export class Manager implements MembershipCheck {
     return this.state?.cluster.id;
   }
 
-  private pruneDenyList(): void {
-    this.state?.nodeAdmin.pruneDenied(Date.now()).then(
-      (n) => { if (n) this.log.info({ pruned: n }, 'expired certificates dropped from the deny list'); },
-      (err: Error) => this.log.warn({ err: err.message }, 'cannot prune the deny list'),
-    );
-  }
-
   async refusal(identity: PeerIdentity): Promise<string | undefined> {
     const state = this.state;
     if (!state) return 'the manager is locked';
     if (identity.nodeId === state.cluster.identity.id) return undefined;
     const denied = state.view.denied.get(identity.serial);
     if (denied) return `certificate ${identity.serial} of node ${denied.nodeId} has been revoked (the node was removed)`;
+    // Another manager of the cluster (a removed one's certificate is on the deny list above).
+    if (identity.role === 'manager' && state.view.managers.has(identity.nodeId)) return undefined;
     const node = await state.nodes.find(identity.nodeId);
     if (!node) return `node ${identity.nodeId} is not a member of this cluster (removed?)`;
     if (identity.serial === node.certSerial) {
@@ -178,15 +212,15 @@ export class Manager implements MembershipCheck {
    * refuses must not be marked down and have its tasks, and so its secrets, taken away).
    */
   quiesce(): void {
-    clearInterval(this.pruneTimer);
-    this.state?.orchestrator.stop();
+    this.state?.leader.stop();
+    this.state?.presence.stop();
     this.state?.dispatcher.stop();
   }
 
   async close(): Promise<void> {
-    clearInterval(this.pruneTimer);
-    this.state?.dispatcher.stop();
-    this.state?.orchestrator.stop();
+    this.quiesce();
+    // Resign first, so another manager leads at once rather than after the lease's TTL.
+    await this.state?.leadership.close();
     this.state?.view.close();
     await this.store.close();
     // Last: nothing reads the keys any more. (The CA and TLS keys are KeyObjects, freed by OpenSSL.)

@@ -18,12 +18,15 @@ import { SharedPayloads, type PayloadReader } from './shared-payloads.js';
 import { SealError, SealHandshake } from '../../common/session-seal.js';
 import type { AssignmentsRequest__Output } from '../../proto/gen/hush/v1/AssignmentsRequest.js';
 import { commitTaskStatus } from './task-status.js';
+import type { SessionRecords } from './session-records.js';
 
 const REPORTABLE: TaskState[] = ['ready', 'removed', 'failed'];
 
 export class Dispatcher {
   private readonly sessions = new Map<string, Set<Session>>();
   readonly liveness: Liveness;
+  /** Set by the manager when other managers share its store: it records which nodes it holds. */
+  sessionRecords?: SessionRecords;
   private unsubscribe?: () => void;
 
   constructor(
@@ -115,7 +118,10 @@ export class Dispatcher {
     }
     const session = new Session(who.nodeId, who.serial, call, this.view, this.payloads, this.log, this.revoking, seal);
     let set = this.sessions.get(who.nodeId);
-    if (!set) this.sessions.set(who.nodeId, (set = new Set()));
+    if (!set) {
+      this.sessions.set(who.nodeId, (set = new Set()));
+      this.sessionRecords?.opened(who.nodeId);
+    }
     set.add(session);
     let ended = false;
     const close = () => {
@@ -123,7 +129,11 @@ export class Dispatcher {
       ended = true;
       session.close();
       set!.delete(session);
-      if (set!.size === 0 && this.sessions.get(who.nodeId) === set) this.sessions.delete(who.nodeId);
+      if (set!.size === 0 && this.sessions.get(who.nodeId) === set) {
+        this.sessions.delete(who.nodeId);
+        this.sessionRecords?.closed(who.nodeId);
+        this.liveness.released(who.nodeId);
+      }
       this.log.info({ nodeId: who.nodeId }, 'node session closed');
     };
     call.on('cancelled', close);

@@ -10,9 +10,30 @@ export interface LivenessOptions {
   missed: number;
 }
 
+/**
+ * Several managers on one store: each keeps the heartbeats of the nodes whose streams it holds in
+ * its own memory, and the leader judges the others (no stream anywhere, or a stream on a manager
+ * that stopped answering) from the store's session records, after a grace period.
+ */
+export interface LivenessCluster {
+  managerId: string;
+  /** Whether this manager leads the scheduler now. */
+  leading(): boolean;
+  /** When (local clock) this manager last saw that manager alive; undefined if never. */
+  managerSeenAt(managerId: string): number | undefined;
+  /** The registry the leader writes "down" through (fenced by its term). */
+  leaderNodes: NodeRegistry;
+}
+
 export class Liveness {
   private readonly lastSeen = new Map<string, number>();
   private readonly startedAt = Date.now();
+  /** Set by the manager when its store is shared with other managers. */
+  cluster?: LivenessCluster;
+  /** When this manager's current term began, or it last saw each node's session end (local clock). */
+  private leadingSince = 0;
+  private readonly sessionGoneAt = new Map<string, number>();
+  private unsubscribe?: () => void;
   /** Transitions being written, so a burst of heartbeats writes once. */
   private readonly writing = new Set<string>();
   private timer?: NodeJS.Timeout;
@@ -23,10 +44,14 @@ export class Liveness {
   start(): void {
     this.timer = setInterval(() => this.sweep(), Math.max(100, Math.min(1000, this.opts.periodMs / 2)));
     this.timer.unref();
+    this.unsubscribe = this.view.onChange((changes) => {
+      for (const c of changes) if (c.kind === 'session' && !c.after) this.sessionGoneAt.set(c.id, Date.now());
+    });
   }
 
   stop(): void {
     clearInterval(this.timer);
+    this.unsubscribe?.();
   }
 
   /** The node proved it is alive (heartbeat, or a stream opened). */
@@ -50,20 +75,44 @@ export class Liveness {
     this.lastSeen.delete(nodeId);
   }
 
+  /** The node's last stream to this manager ended. With other managers it may be on one of them
+   *  now: the leader judges it from here on (alone, this manager still does). */
+  released(nodeId: string): void {
+    if (!this.cluster) return;
+    this.lastSeen.delete(nodeId);
+    this.sessionGoneAt.set(nodeId, Date.now());
+  }
+
   private sweep(): void {
-    const deadline = Date.now() - this.opts.periodMs * this.opts.missed;
+    const now = Date.now();
+    const deadline = now - this.opts.periodMs * this.opts.missed;
+    const cluster = this.cluster;
+    const leading = cluster?.leading() ?? true;
+    if (cluster && leading && !this.leadingSince) this.leadingSince = now;
+    if (!leading) this.leadingSince = 0;
     for (const node of this.view.nodes.values()) {
       if (node.state === 'down') continue;
-      // After a manager restart, a node gets a full grace period to heartbeat again.
-      const last = this.lastSeen.get(node.id) ?? this.startedAt;
-      if (last < deadline) this.transition(node.id, 'down');
+      const local = this.lastSeen.get(node.id);
+      let last: number;
+      if (local !== undefined) last = local; // its stream is (or was last) here: this manager judges it
+      else if (!cluster) last = this.startedAt; // after a restart, a full grace period to heartbeat again
+      else if (!leading) continue;
+      else {
+        // The leader: a node held by a manager that answers is alive; otherwise the grace runs from
+        // when that manager was last seen, the stream ended, or this term began, whichever is latest.
+        const session = this.view.sessions.get(node.id);
+        const holder = session && session.managerId !== cluster.managerId ? cluster.managerSeenAt(session.managerId) : undefined;
+        last = Math.max(holder ?? 0, this.sessionGoneAt.get(node.id) ?? 0, this.leadingSince);
+      }
+      if (last < deadline) this.transition(node.id, 'down', local === undefined && !!cluster);
     }
   }
 
-  private transition(nodeId: string, state: NodeState): void {
+  private transition(nodeId: string, state: NodeState, asLeader = false): void {
     if (this.writing.has(nodeId)) return;
     this.writing.add(nodeId);
-    this.nodes.update(nodeId, (n) => ({ ...n, state })).then(
+    const nodes = asLeader && this.cluster ? this.cluster.leaderNodes : this.nodes;
+    nodes.update(nodeId, (n) => ({ ...n, state })).then(
       () => this.log.info({ nodeId, state }, state === 'down' ? 'node down: missed heartbeats' : 'node ready'),
       (err: Error) => this.log.warn({ nodeId, state, err: err.message }, 'cannot record node state'),
     ).finally(() => this.writing.delete(nodeId));

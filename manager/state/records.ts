@@ -22,6 +22,34 @@ export interface ManagerIdentityRecord {
   sealedKey: string;
 }
 
+/**
+ * A manager of the cluster. Each manager rewrites its own record every few seconds (heartbeatAtMs);
+ * other managers judge it reachable by when they last saw the record change, on their own clock.
+ */
+export interface ManagerRecord {
+  id: string;
+  /** host:port of its TLS port, as agents and other managers reach it. */
+  addr: string;
+  hostname: string;
+  version: string;
+  joinedAtMs: number;
+  /** The manager's clock when it last rewrote the record (shown, never compared across managers). */
+  heartbeatAtMs: number;
+}
+
+/** Which manager leads the scheduler, written (fenced) by the leader when it is elected. */
+export interface LeaderRecord {
+  managerId: string;
+  sinceMs: number;
+}
+
+/** A node's open Assignments stream: which manager holds it (written on open, deleted on close). */
+export interface SessionRecord {
+  nodeId: string;
+  managerId: string;
+  sinceMs: number;
+}
+
 export interface SecretVersionRecord {
   version: number;
   createdAtMs: number;
@@ -117,7 +145,14 @@ export interface DeniedCertRecord {
 export const keys = {
   cluster: '/cluster',
   ca: '/ca',
+  /** The identity of a cluster made before managers had ids in their state directory (one manager). */
   managerIdentity: '/manager-identity',
+  managerIdentityOf: (id: string) => `/manager-identities/${id}`,
+  manager: (id: string) => `/managers/${id}`,
+  managersPrefix: '/managers/',
+  leader: '/scheduler-leader',
+  session: (nodeId: string) => `/sessions/${nodeId}`,
+  sessionsPrefix: '/sessions/',
   secret: (id: string) => `/secrets/${id}`,
   secretsPrefix: '/secrets/',
   secretName: (name: string) => `/secret-names/${name}`,

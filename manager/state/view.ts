@@ -3,7 +3,8 @@
 // writers go through the store and see their write here once it is committed.
 import type { Change, Store } from '../store/store.js';
 import {
-  decode, keys, type DeniedCertRecord, type NodeRecord, type SecretRecord, type ServiceRecord, type TaskRecord,
+  decode, keys, type DeniedCertRecord, type LeaderRecord, type ManagerRecord, type NodeRecord, type SecretRecord,
+  type ServiceRecord, type SessionRecord, type TaskRecord,
 } from './records.js';
 
 type Kinds = {
@@ -12,6 +13,9 @@ type Kinds = {
   task: TaskRecord;
   node: NodeRecord;
   denied: DeniedCertRecord;
+  manager: ManagerRecord;
+  session: SessionRecord;
+  leader: LeaderRecord;
 };
 export type Kind = keyof Kinds;
 
@@ -24,6 +28,9 @@ const PREFIXES: Array<[string, Kind]> = [
   [keys.tasksPrefix, 'task'],
   [keys.nodesPrefix, 'node'],
   [keys.deniedCertsPrefix, 'denied'],
+  [keys.managersPrefix, 'manager'],
+  [keys.sessionsPrefix, 'session'],
+  [keys.leader, 'leader'], // one key: its id is ''
 ];
 
 function classify(key: string): [Kind, string] | undefined {
@@ -37,6 +44,11 @@ export class ClusterView {
   readonly tasks = new Map<string, TaskRecord>();
   readonly nodes = new Map<string, NodeRecord>();
   readonly denied = new Map<string, DeniedCertRecord>();
+  readonly managers = new Map<string, ManagerRecord>();
+  /** Open node streams by node id, on whichever manager. */
+  readonly sessions = new Map<string, SessionRecord>();
+  /** Holds at most '' → the scheduler's leader. */
+  readonly leader = new Map<string, LeaderRecord>();
   /** Task ids by the node they run on. */
   readonly tasksByNode = new Map<string, Set<string>>();
   /** Task ids by their service (also for tasks whose service is gone). */
@@ -63,7 +75,11 @@ export class ClusterView {
   }
 
   map<K extends Kind>(kind: K): Map<string, Kinds[K]> {
-    return ({ secret: this.secrets, service: this.services, task: this.tasks, node: this.nodes, denied: this.denied } as unknown as Record<K, Map<string, Kinds[K]>>)[kind];
+    const maps = {
+      secret: this.secrets, service: this.services, task: this.tasks, node: this.nodes, denied: this.denied,
+      manager: this.managers, session: this.sessions, leader: this.leader,
+    };
+    return (maps as unknown as Record<K, Map<string, Kinds[K]>>)[kind];
   }
 
   /** Listeners run after every committed change batch, in revision order. */
