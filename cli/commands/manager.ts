@@ -5,6 +5,8 @@ import { CliError } from '../client.js';
 import { DEFAULT_CERT_EXPIRY, DEFAULT_LISTEN, DEFAULT_MANAGER_STATE_DIR } from '../../common/defaults.js';
 import { parseCount, parseDuration, parseHostPort } from '../input.js';
 import { action, controlFor } from './common.js';
+import { etcdOptions, parseEtcdSettings, type EtcdFlags } from './etcd-flags.js';
+import { managerClusterCommands } from './manager-cluster.js';
 
 const stateDirOf = (opts: { stateDir?: string }) => opts.stateDir ?? process.env.HUSH_STATE_DIR ?? DEFAULT_MANAGER_STATE_DIR;
 
@@ -36,18 +38,22 @@ function joinHint(role: string, token: string, addr: string): string {
 
 /** The subcommands of `hush manager` (main.ts declares the group). */
 export function managerCommands(manager: Command): void {
-  manager.command('init').description('create a new cluster: root CA, data key, join tokens, empty store')
+  const init = manager.command('init').description('create a new cluster: root CA, data key, join tokens, empty store')
     .option('--state-dir <dir>', `state directory (default: $HUSH_STATE_DIR or ${DEFAULT_MANAGER_STATE_DIR})`)
     .option('--listen <host:port>', 'address of the TLS port for nodes', DEFAULT_LISTEN)
     .option('--autolock', 'keep the data key locked by an unlock key that is printed once and never stored')
     .option('--cert-expiry <duration>', 'validity of node certificates, e.g. 90d or 2160h', DEFAULT_CERT_EXPIRY)
-    .action(action(async (_cmd, opts: { stateDir?: string; listen: string; autolock?: boolean; certExpiry: string }) => {
+    .option('--etcd <urls>', 'create the cluster in etcd (comma-separated member URLs) instead of the embedded SQLite store');
+  etcdOptions(init)
+    .action(action(async (_cmd, opts: { stateDir?: string; listen: string; autolock?: boolean; certExpiry: string; etcd?: string } & EtcdFlags) => {
       const listenAddr = parseHostPort(opts.listen, '--listen address');
       const certExpiryMs = parseDuration(opts.certExpiry, '--cert-expiry');
       const stateDir = stateDirOf(opts);
+      if (!opts.etcd && (opts.etcdPrefix || opts.etcdCacert || opts.etcdCert || opts.etcdKey)) throw new CliError('--etcd-prefix, --etcd-cacert, --etcd-cert and --etcd-key need --etcd');
+      const etcd = opts.etcd ? parseEtcdSettings(opts.etcd, '--etcd', opts) : undefined;
       const { initCluster } = await import('../../manager/cluster/init.js');
-      const r = await initCluster({ stateDir, listenAddr, autolock: !!opts.autolock, certExpiryMs });
-      console.log(`Cluster ${r.clusterId} initialised in ${stateDir}.`);
+      const r = await initCluster({ stateDir, listenAddr, autolock: !!opts.autolock, certExpiryMs, etcd });
+      console.log(`Cluster ${r.clusterId} initialised in ${etcd ? `etcd (${etcd.endpoints.join(',')}, prefix ${etcd.prefix}), state in ` : ''}${stateDir}.`);
       console.log(`Start the manager with: hush manager run --state-dir ${stateDir}\n`);
       console.log(joinHint('worker', r.workerToken, listenAddr));
       if (r.unlockKey) {
@@ -68,6 +74,8 @@ export function managerCommands(manager: Command): void {
         stateDir: stateDirOf(opts),
         listenAddr: opts.listen && parseHostPort(opts.listen, '--listen address'),
         heartbeatPeriodMs: parseDuration(opts.heartbeatPeriod ?? process.env.HUSH_HEARTBEAT_PERIOD ?? '5s', '--heartbeat-period', 100, 3_600_000),
+        // The scheduler election's lease on etcd, in seconds (README, "Managers on etcd").
+        electionTtlSec: process.env.HUSH_ELECTION_TTL ? parseCount(process.env.HUSH_ELECTION_TTL, 'HUSH_ELECTION_TTL', 2, 600) : undefined,
         limits: connectionLimitsFromEnv(process.env),
       });
     }));
@@ -97,6 +105,8 @@ export function managerCommands(manager: Command): void {
       if (opts.rotate) console.log('Successfully rotated the unlock key.');
       console.log(`To unlock a restarted manager, run \`hush manager unlock\` and give it:\n\n    ${res.unlockKey}\n`);
     }));
+
+  managerClusterCommands(manager, stateDirOf);
 
   manager.command('status').description('show the manager\'s state')
     .action(action(async (cmd) => {

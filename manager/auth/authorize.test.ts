@@ -15,6 +15,7 @@ import { POLICY, type Access } from './policy.js';
 
 const DECIDED: Record<string, Access> = {
   'CA.GetRootCACertificate': 'anyone', 'CA.IssueNodeCertificate': 'anyone', 'CA.RenewNodeCertificate': 'anyone',
+  'CA.JoinManager': 'anyone', 'Control.ListManagers': 'admin', 'Control.RemoveManager': 'admin',
   'Control.Unlock': 'local-admin', 'Control.GetUnlockKey': 'local-admin',
   'Control.GetManagerStatus': 'admin', 'Control.CreateSecret': 'admin', 'Control.UpdateSecret': 'admin',
   'Control.GetSecret': 'admin', 'Control.ListSecrets': 'admin', 'Control.RemoveSecret': 'admin',

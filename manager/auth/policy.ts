@@ -21,9 +21,12 @@ export const POLICY: Readonly<Record<string, Access>> = {
   'CA.IssueNodeCertificate': 'anyone', // the join token is the credential
   // A valid node certificate, or (checked by the CA service) an expired one with proof of its key.
   'CA.RenewNodeCertificate': 'anyone',
+  'CA.JoinManager': 'anyone', // the manager join token is the credential
   'Control.Unlock': 'local-admin',
   'Control.GetUnlockKey': 'local-admin',
   'Control.GetManagerStatus': 'admin',
+  'Control.ListManagers': 'admin',
+  'Control.RemoveManager': 'admin',
   'Control.CreateSecret': 'admin',
   'Control.UpdateSecret': 'admin',
   'Control.GetSecret': 'admin',

@@ -31,7 +31,7 @@ export class NodeCertificates {
   }
 
   /** The role a join token grants, compared in constant time against both tokens. */
-  private roleForToken(token: string): NodeRoleName {
+  roleForToken(token: string): NodeRoleName {
     const parsed = parseJoinToken(token);
     if (!tokenMatches(parsed.caDigest, caDigest(this.cluster.ca.certDer))) {
       throw permissionDenied('join token is for a different CA (another cluster, or the CA was rotated)');

@@ -88,6 +88,31 @@ export function createKeyring(stateDir: string, autolock: boolean): OpenKeyring 
   return { dek };
 }
 
+/** What a manager joining the cluster is given: the DEK itself, or (autolock) the DEK as wrapped
+ *  under the cluster's unlock key, which the new manager cannot open until it is unlocked. */
+export type KeyringGrant = { autolock: false; dek: Buffer } | { autolock: true; wrappedDek: string };
+
+/** The grant of this manager's keyring, for a manager joining the cluster. */
+export function keyringGrant(stateDir: string, dek: Buffer): KeyringGrant {
+  const file = read(stateDir);
+  return file.autolock ? { autolock: true, wrappedDek: file.wrappedDek } : { autolock: false, dek: Buffer.from(dek) };
+}
+
+/** Writes the keyring of a joining manager from its grant (a new kek file without autolock). */
+export function adoptKeyring(stateDir: string, grant: KeyringGrant): void {
+  if (grant.autolock) {
+    write(stateDir, { version: 1, autolock: true, wrappedDek: grant.wrappedDek });
+    return;
+  }
+  const kek = randomBytes(KEY_BYTES);
+  try {
+    writeFileDurable(join(stateDir, KEK_FILE), kek, 0o600);
+    write(stateDir, wrap(grant.dek, kek, false));
+  } finally {
+    kek.fill(0);
+  }
+}
+
 /** Opens the DEK: from the kek file, or with the unlock key when autolocked. */
 export function openKeyring(stateDir: string, unlockKey?: Buffer): OpenKeyring {
   const file = read(stateDir);

@@ -10,6 +10,17 @@ export function caHandlers(ctx: RpcContext, manager: Manager): CAHandlers {
       ({ certificatePem: manager.unlocked().ca.rootCertificate() })),
     IssueNodeCertificate: unary(ctx, 'CA.IssueNodeCertificate', (req) =>
       manager.unlocked().ca.issue({ csrPem: req.csrPem, token: req.token, hostname: req.hostname, labels: req.labels })),
+    JoinManager: unary(ctx, 'CA.JoinManager', async (req) => {
+      const g = await manager.unlocked().managers.grantJoin({ token: req.token, listenAddr: req.listenAddr, hostname: req.hostname });
+      return {
+        managerId: g.managerId, clusterId: g.clusterId, rootCaPem: g.rootCaPem,
+        etcdEndpoints: g.etcd.endpoints, etcdPrefix: g.etcd.prefix,
+        etcdCaPem: g.etcd.tls?.ca, etcdCertPem: g.etcd.tls?.cert, etcdKeyPem: g.etcd.tls?.key,
+        autolock: g.keyring.autolock,
+        dataKey: g.keyring.autolock ? undefined : g.keyring.dek,
+        wrappedDataKey: g.keyring.autolock ? g.keyring.wrappedDek : '',
+      };
+    }),
     RenewNodeCertificate: unary(ctx, 'CA.RenewNodeCertificate', (req, caller) => {
       if (caller.kind === 'node') return manager.unlocked().ca.renew(caller.identity, req.csrPem);
       if (caller.kind === 'anonymous' && caller.refused) throw permissionDenied(caller.refused);

@@ -61,9 +61,17 @@ export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandl
       const cluster = manager.locked ? undefined : manager.unlocked().cluster;
       return {
         clusterId: cluster?.id ?? '', locked: manager.locked, autolock: manager.autolock,
-        listenAddr: cluster?.record.listenAddr ?? '', nodeId: cluster?.identity.id ?? '', version: VERSION,
+        listenAddr: manager.locked ? '' : manager.unlocked().presence.addr, nodeId: cluster?.identity.id ?? '', version: VERSION,
       };
     }),
+
+    ListManagers: unary(ctx, 'Control.ListManagers', () => ({
+      managers: manager.unlocked().managers.list().map((m) => ({
+        id: m.id, addr: m.addr, hostname: m.hostname, leader: m.leader, reachable: m.reachable, version: m.version,
+        joinedAtMs: m.joinedAtMs, self: m.self,
+      })),
+    })),
+    RemoveManager: unary(ctx, 'Control.RemoveManager', async (req) => ({ id: await manager.unlocked().managers.remove(req.ref, req.force) })),
 
     ListNodes: unary(ctx, 'Control.ListNodes', async () =>
       ({ nodes: (await manager.unlocked().nodes.list()).map(nodeToProto) })),

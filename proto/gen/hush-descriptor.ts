@@ -19,6 +19,75 @@ export const hushDescriptor: object = {
                 "RenewNodeCertificate": {
                   "requestType": "RenewNodeCertificateRequest",
                   "responseType": "IssueNodeCertificateResponse"
+                },
+                "JoinManager": {
+                  "requestType": "JoinManagerRequest",
+                  "responseType": "JoinManagerResponse"
+                }
+              }
+            },
+            "JoinManagerRequest": {
+              "fields": {
+                "token": {
+                  "type": "string",
+                  "id": 1
+                },
+                "listenAddr": {
+                  "type": "string",
+                  "id": 2
+                },
+                "hostname": {
+                  "type": "string",
+                  "id": 3
+                }
+              }
+            },
+            "JoinManagerResponse": {
+              "fields": {
+                "managerId": {
+                  "type": "string",
+                  "id": 1
+                },
+                "clusterId": {
+                  "type": "string",
+                  "id": 2
+                },
+                "rootCaPem": {
+                  "type": "string",
+                  "id": 3
+                },
+                "etcdEndpoints": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 4
+                },
+                "etcdPrefix": {
+                  "type": "string",
+                  "id": 5
+                },
+                "etcdCaPem": {
+                  "type": "bytes",
+                  "id": 6
+                },
+                "etcdCertPem": {
+                  "type": "bytes",
+                  "id": 7
+                },
+                "etcdKeyPem": {
+                  "type": "bytes",
+                  "id": 8
+                },
+                "autolock": {
+                  "type": "bool",
+                  "id": 9
+                },
+                "dataKey": {
+                  "type": "bytes",
+                  "id": 10
+                },
+                "wrappedDataKey": {
+                  "type": "string",
+                  "id": 11
                 }
               }
             },
@@ -127,6 +196,14 @@ export const hushDescriptor: object = {
                 "GetManagerStatus": {
                   "requestType": "GetManagerStatusRequest",
                   "responseType": "ManagerStatus"
+                },
+                "ListManagers": {
+                  "requestType": "ListManagersRequest",
+                  "responseType": "ListManagersResponse"
+                },
+                "RemoveManager": {
+                  "requestType": "RemoveManagerRequest",
+                  "responseType": "RemoveManagerResponse"
                 },
                 "ListNodes": {
                   "requestType": "ListNodesRequest",
@@ -372,6 +449,74 @@ export const hushDescriptor: object = {
                 "version": {
                   "type": "string",
                   "id": 6
+                }
+              }
+            },
+            "ListManagersRequest": {
+              "fields": {}
+            },
+            "ManagerInfo": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
+                },
+                "addr": {
+                  "type": "string",
+                  "id": 2
+                },
+                "hostname": {
+                  "type": "string",
+                  "id": 3
+                },
+                "leader": {
+                  "type": "bool",
+                  "id": 4
+                },
+                "reachable": {
+                  "type": "bool",
+                  "id": 5
+                },
+                "version": {
+                  "type": "string",
+                  "id": 6
+                },
+                "joinedAtMs": {
+                  "type": "int64",
+                  "id": 7
+                },
+                "self": {
+                  "type": "bool",
+                  "id": 8
+                }
+              }
+            },
+            "ListManagersResponse": {
+              "fields": {
+                "managers": {
+                  "rule": "repeated",
+                  "type": "ManagerInfo",
+                  "id": 1
+                }
+              }
+            },
+            "RemoveManagerRequest": {
+              "fields": {
+                "ref": {
+                  "type": "string",
+                  "id": 1
+                },
+                "force": {
+                  "type": "bool",
+                  "id": 2
+                }
+              }
+            },
+            "RemoveManagerResponse": {
+              "fields": {
+                "id": {
+                  "type": "string",
+                  "id": 1
                 }
               }
             },

@@ -26,6 +26,10 @@ import type { HeartbeatRequest as _hush_v1_HeartbeatRequest, HeartbeatRequest__O
 import type { HeartbeatResponse as _hush_v1_HeartbeatResponse, HeartbeatResponse__Output as _hush_v1_HeartbeatResponse__Output } from './hush/v1/HeartbeatResponse.js';
 import type { IssueNodeCertificateRequest as _hush_v1_IssueNodeCertificateRequest, IssueNodeCertificateRequest__Output as _hush_v1_IssueNodeCertificateRequest__Output } from './hush/v1/IssueNodeCertificateRequest.js';
 import type { IssueNodeCertificateResponse as _hush_v1_IssueNodeCertificateResponse, IssueNodeCertificateResponse__Output as _hush_v1_IssueNodeCertificateResponse__Output } from './hush/v1/IssueNodeCertificateResponse.js';
+import type { JoinManagerRequest as _hush_v1_JoinManagerRequest, JoinManagerRequest__Output as _hush_v1_JoinManagerRequest__Output } from './hush/v1/JoinManagerRequest.js';
+import type { JoinManagerResponse as _hush_v1_JoinManagerResponse, JoinManagerResponse__Output as _hush_v1_JoinManagerResponse__Output } from './hush/v1/JoinManagerResponse.js';
+import type { ListManagersRequest as _hush_v1_ListManagersRequest, ListManagersRequest__Output as _hush_v1_ListManagersRequest__Output } from './hush/v1/ListManagersRequest.js';
+import type { ListManagersResponse as _hush_v1_ListManagersResponse, ListManagersResponse__Output as _hush_v1_ListManagersResponse__Output } from './hush/v1/ListManagersResponse.js';
 import type { ListNodesRequest as _hush_v1_ListNodesRequest, ListNodesRequest__Output as _hush_v1_ListNodesRequest__Output } from './hush/v1/ListNodesRequest.js';
 import type { ListNodesResponse as _hush_v1_ListNodesResponse, ListNodesResponse__Output as _hush_v1_ListNodesResponse__Output } from './hush/v1/ListNodesResponse.js';
 import type { ListSecretsRequest as _hush_v1_ListSecretsRequest, ListSecretsRequest__Output as _hush_v1_ListSecretsRequest__Output } from './hush/v1/ListSecretsRequest.js';
@@ -34,8 +38,11 @@ import type { ListServicesRequest as _hush_v1_ListServicesRequest, ListServicesR
 import type { ListServicesResponse as _hush_v1_ListServicesResponse, ListServicesResponse__Output as _hush_v1_ListServicesResponse__Output } from './hush/v1/ListServicesResponse.js';
 import type { ListTasksRequest as _hush_v1_ListTasksRequest, ListTasksRequest__Output as _hush_v1_ListTasksRequest__Output } from './hush/v1/ListTasksRequest.js';
 import type { ListTasksResponse as _hush_v1_ListTasksResponse, ListTasksResponse__Output as _hush_v1_ListTasksResponse__Output } from './hush/v1/ListTasksResponse.js';
+import type { ManagerInfo as _hush_v1_ManagerInfo, ManagerInfo__Output as _hush_v1_ManagerInfo__Output } from './hush/v1/ManagerInfo.js';
 import type { ManagerStatus as _hush_v1_ManagerStatus, ManagerStatus__Output as _hush_v1_ManagerStatus__Output } from './hush/v1/ManagerStatus.js';
 import type { Node as _hush_v1_Node, Node__Output as _hush_v1_Node__Output } from './hush/v1/Node.js';
+import type { RemoveManagerRequest as _hush_v1_RemoveManagerRequest, RemoveManagerRequest__Output as _hush_v1_RemoveManagerRequest__Output } from './hush/v1/RemoveManagerRequest.js';
+import type { RemoveManagerResponse as _hush_v1_RemoveManagerResponse, RemoveManagerResponse__Output as _hush_v1_RemoveManagerResponse__Output } from './hush/v1/RemoveManagerResponse.js';
 import type { RemoveNodeRequest as _hush_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _hush_v1_RemoveNodeRequest__Output } from './hush/v1/RemoveNodeRequest.js';
 import type { RemoveNodeResponse as _hush_v1_RemoveNodeResponse, RemoveNodeResponse__Output as _hush_v1_RemoveNodeResponse__Output } from './hush/v1/RemoveNodeResponse.js';
 import type { RemoveSecretRequest as _hush_v1_RemoveSecretRequest, RemoveSecretRequest__Output as _hush_v1_RemoveSecretRequest__Output } from './hush/v1/RemoveSecretRequest.js';
@@ -91,6 +98,10 @@ export interface ProtoGrpcType {
       HeartbeatResponse: MessageTypeDefinition<_hush_v1_HeartbeatResponse, _hush_v1_HeartbeatResponse__Output>
       IssueNodeCertificateRequest: MessageTypeDefinition<_hush_v1_IssueNodeCertificateRequest, _hush_v1_IssueNodeCertificateRequest__Output>
       IssueNodeCertificateResponse: MessageTypeDefinition<_hush_v1_IssueNodeCertificateResponse, _hush_v1_IssueNodeCertificateResponse__Output>
+      JoinManagerRequest: MessageTypeDefinition<_hush_v1_JoinManagerRequest, _hush_v1_JoinManagerRequest__Output>
+      JoinManagerResponse: MessageTypeDefinition<_hush_v1_JoinManagerResponse, _hush_v1_JoinManagerResponse__Output>
+      ListManagersRequest: MessageTypeDefinition<_hush_v1_ListManagersRequest, _hush_v1_ListManagersRequest__Output>
+      ListManagersResponse: MessageTypeDefinition<_hush_v1_ListManagersResponse, _hush_v1_ListManagersResponse__Output>
       ListNodesRequest: MessageTypeDefinition<_hush_v1_ListNodesRequest, _hush_v1_ListNodesRequest__Output>
       ListNodesResponse: MessageTypeDefinition<_hush_v1_ListNodesResponse, _hush_v1_ListNodesResponse__Output>
       ListSecretsRequest: MessageTypeDefinition<_hush_v1_ListSecretsRequest, _hush_v1_ListSecretsRequest__Output>
@@ -99,8 +110,11 @@ export interface ProtoGrpcType {
       ListServicesResponse: MessageTypeDefinition<_hush_v1_ListServicesResponse, _hush_v1_ListServicesResponse__Output>
       ListTasksRequest: MessageTypeDefinition<_hush_v1_ListTasksRequest, _hush_v1_ListTasksRequest__Output>
       ListTasksResponse: MessageTypeDefinition<_hush_v1_ListTasksResponse, _hush_v1_ListTasksResponse__Output>
+      ManagerInfo: MessageTypeDefinition<_hush_v1_ManagerInfo, _hush_v1_ManagerInfo__Output>
       ManagerStatus: MessageTypeDefinition<_hush_v1_ManagerStatus, _hush_v1_ManagerStatus__Output>
       Node: MessageTypeDefinition<_hush_v1_Node, _hush_v1_Node__Output>
+      RemoveManagerRequest: MessageTypeDefinition<_hush_v1_RemoveManagerRequest, _hush_v1_RemoveManagerRequest__Output>
+      RemoveManagerResponse: MessageTypeDefinition<_hush_v1_RemoveManagerResponse, _hush_v1_RemoveManagerResponse__Output>
       RemoveNodeRequest: MessageTypeDefinition<_hush_v1_RemoveNodeRequest, _hush_v1_RemoveNodeRequest__Output>
       RemoveNodeResponse: MessageTypeDefinition<_hush_v1_RemoveNodeResponse, _hush_v1_RemoveNodeResponse__Output>
       RemoveSecretRequest: MessageTypeDefinition<_hush_v1_RemoveSecretRequest, _hush_v1_RemoveSecretRequest__Output>

@@ -12,6 +12,8 @@ import type { GetSecretRequest as _hush_v1_GetSecretRequest, GetSecretRequest__O
 import type { GetServiceRequest as _hush_v1_GetServiceRequest, GetServiceRequest__Output as _hush_v1_GetServiceRequest__Output } from '../../hush/v1/GetServiceRequest.js';
 import type { GetUnlockKeyRequest as _hush_v1_GetUnlockKeyRequest, GetUnlockKeyRequest__Output as _hush_v1_GetUnlockKeyRequest__Output } from '../../hush/v1/GetUnlockKeyRequest.js';
 import type { GetUnlockKeyResponse as _hush_v1_GetUnlockKeyResponse, GetUnlockKeyResponse__Output as _hush_v1_GetUnlockKeyResponse__Output } from '../../hush/v1/GetUnlockKeyResponse.js';
+import type { ListManagersRequest as _hush_v1_ListManagersRequest, ListManagersRequest__Output as _hush_v1_ListManagersRequest__Output } from '../../hush/v1/ListManagersRequest.js';
+import type { ListManagersResponse as _hush_v1_ListManagersResponse, ListManagersResponse__Output as _hush_v1_ListManagersResponse__Output } from '../../hush/v1/ListManagersResponse.js';
 import type { ListNodesRequest as _hush_v1_ListNodesRequest, ListNodesRequest__Output as _hush_v1_ListNodesRequest__Output } from '../../hush/v1/ListNodesRequest.js';
 import type { ListNodesResponse as _hush_v1_ListNodesResponse, ListNodesResponse__Output as _hush_v1_ListNodesResponse__Output } from '../../hush/v1/ListNodesResponse.js';
 import type { ListSecretsRequest as _hush_v1_ListSecretsRequest, ListSecretsRequest__Output as _hush_v1_ListSecretsRequest__Output } from '../../hush/v1/ListSecretsRequest.js';
@@ -22,6 +24,8 @@ import type { ListTasksRequest as _hush_v1_ListTasksRequest, ListTasksRequest__O
 import type { ListTasksResponse as _hush_v1_ListTasksResponse, ListTasksResponse__Output as _hush_v1_ListTasksResponse__Output } from '../../hush/v1/ListTasksResponse.js';
 import type { ManagerStatus as _hush_v1_ManagerStatus, ManagerStatus__Output as _hush_v1_ManagerStatus__Output } from '../../hush/v1/ManagerStatus.js';
 import type { Node as _hush_v1_Node, Node__Output as _hush_v1_Node__Output } from '../../hush/v1/Node.js';
+import type { RemoveManagerRequest as _hush_v1_RemoveManagerRequest, RemoveManagerRequest__Output as _hush_v1_RemoveManagerRequest__Output } from '../../hush/v1/RemoveManagerRequest.js';
+import type { RemoveManagerResponse as _hush_v1_RemoveManagerResponse, RemoveManagerResponse__Output as _hush_v1_RemoveManagerResponse__Output } from '../../hush/v1/RemoveManagerResponse.js';
 import type { RemoveNodeRequest as _hush_v1_RemoveNodeRequest, RemoveNodeRequest__Output as _hush_v1_RemoveNodeRequest__Output } from '../../hush/v1/RemoveNodeRequest.js';
 import type { RemoveNodeResponse as _hush_v1_RemoveNodeResponse, RemoveNodeResponse__Output as _hush_v1_RemoveNodeResponse__Output } from '../../hush/v1/RemoveNodeResponse.js';
 import type { RemoveSecretRequest as _hush_v1_RemoveSecretRequest, RemoveSecretRequest__Output as _hush_v1_RemoveSecretRequest__Output } from '../../hush/v1/RemoveSecretRequest.js';
@@ -109,6 +113,15 @@ export interface ControlClient extends grpc.Client {
   getUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
   getUnlockKey(argument: _hush_v1_GetUnlockKeyRequest, callback: grpc.requestCallback<_hush_v1_GetUnlockKeyResponse__Output>): grpc.ClientUnaryCall;
   
+  ListManagers(argument: _hush_v1_ListManagersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  ListManagers(argument: _hush_v1_ListManagersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  ListManagers(argument: _hush_v1_ListManagersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  ListManagers(argument: _hush_v1_ListManagersRequest, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  listManagers(argument: _hush_v1_ListManagersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  listManagers(argument: _hush_v1_ListManagersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  listManagers(argument: _hush_v1_ListManagersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  listManagers(argument: _hush_v1_ListManagersRequest, callback: grpc.requestCallback<_hush_v1_ListManagersResponse__Output>): grpc.ClientUnaryCall;
+  
   ListNodes(argument: _hush_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _hush_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _hush_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
@@ -144,6 +157,15 @@ export interface ControlClient extends grpc.Client {
   listTasks(argument: _hush_v1_ListTasksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _hush_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _hush_v1_ListTasksRequest, callback: grpc.requestCallback<_hush_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
+  
+  RemoveManager(argument: _hush_v1_RemoveManagerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
+  RemoveManager(argument: _hush_v1_RemoveManagerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
+  RemoveManager(argument: _hush_v1_RemoveManagerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
+  RemoveManager(argument: _hush_v1_RemoveManagerRequest, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
+  removeManager(argument: _hush_v1_RemoveManagerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
+  removeManager(argument: _hush_v1_RemoveManagerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
+  removeManager(argument: _hush_v1_RemoveManagerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
+  removeManager(argument: _hush_v1_RemoveManagerRequest, callback: grpc.requestCallback<_hush_v1_RemoveManagerResponse__Output>): grpc.ClientUnaryCall;
   
   RemoveNode(argument: _hush_v1_RemoveNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hush_v1_RemoveNodeResponse__Output>): grpc.ClientUnaryCall;
   RemoveNode(argument: _hush_v1_RemoveNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hush_v1_RemoveNodeResponse__Output>): grpc.ClientUnaryCall;
@@ -227,6 +249,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   
   GetUnlockKey: grpc.handleUnaryCall<_hush_v1_GetUnlockKeyRequest__Output, _hush_v1_GetUnlockKeyResponse>;
   
+  ListManagers: grpc.handleUnaryCall<_hush_v1_ListManagersRequest__Output, _hush_v1_ListManagersResponse>;
+  
   ListNodes: grpc.handleUnaryCall<_hush_v1_ListNodesRequest__Output, _hush_v1_ListNodesResponse>;
   
   ListSecrets: grpc.handleUnaryCall<_hush_v1_ListSecretsRequest__Output, _hush_v1_ListSecretsResponse>;
@@ -234,6 +258,8 @@ export interface ControlHandlers extends grpc.UntypedServiceImplementation {
   ListServices: grpc.handleUnaryCall<_hush_v1_ListServicesRequest__Output, _hush_v1_ListServicesResponse>;
   
   ListTasks: grpc.handleUnaryCall<_hush_v1_ListTasksRequest__Output, _hush_v1_ListTasksResponse>;
+  
+  RemoveManager: grpc.handleUnaryCall<_hush_v1_RemoveManagerRequest__Output, _hush_v1_RemoveManagerResponse>;
   
   RemoveNode: grpc.handleUnaryCall<_hush_v1_RemoveNodeRequest__Output, _hush_v1_RemoveNodeResponse>;
   
@@ -260,10 +286,12 @@ export interface ControlDefinition extends grpc.ServiceDefinition {
   GetSecret: MethodDefinition<_hush_v1_GetSecretRequest, _hush_v1_SecretResponse, _hush_v1_GetSecretRequest__Output, _hush_v1_SecretResponse__Output>
   GetService: MethodDefinition<_hush_v1_GetServiceRequest, _hush_v1_Service, _hush_v1_GetServiceRequest__Output, _hush_v1_Service__Output>
   GetUnlockKey: MethodDefinition<_hush_v1_GetUnlockKeyRequest, _hush_v1_GetUnlockKeyResponse, _hush_v1_GetUnlockKeyRequest__Output, _hush_v1_GetUnlockKeyResponse__Output>
+  ListManagers: MethodDefinition<_hush_v1_ListManagersRequest, _hush_v1_ListManagersResponse, _hush_v1_ListManagersRequest__Output, _hush_v1_ListManagersResponse__Output>
   ListNodes: MethodDefinition<_hush_v1_ListNodesRequest, _hush_v1_ListNodesResponse, _hush_v1_ListNodesRequest__Output, _hush_v1_ListNodesResponse__Output>
   ListSecrets: MethodDefinition<_hush_v1_ListSecretsRequest, _hush_v1_ListSecretsResponse, _hush_v1_ListSecretsRequest__Output, _hush_v1_ListSecretsResponse__Output>
   ListServices: MethodDefinition<_hush_v1_ListServicesRequest, _hush_v1_ListServicesResponse, _hush_v1_ListServicesRequest__Output, _hush_v1_ListServicesResponse__Output>
   ListTasks: MethodDefinition<_hush_v1_ListTasksRequest, _hush_v1_ListTasksResponse, _hush_v1_ListTasksRequest__Output, _hush_v1_ListTasksResponse__Output>
+  RemoveManager: MethodDefinition<_hush_v1_RemoveManagerRequest, _hush_v1_RemoveManagerResponse, _hush_v1_RemoveManagerRequest__Output, _hush_v1_RemoveManagerResponse__Output>
   RemoveNode: MethodDefinition<_hush_v1_RemoveNodeRequest, _hush_v1_RemoveNodeResponse, _hush_v1_RemoveNodeRequest__Output, _hush_v1_RemoveNodeResponse__Output>
   RemoveSecret: MethodDefinition<_hush_v1_RemoveSecretRequest, _hush_v1_RemoveSecretResponse, _hush_v1_RemoveSecretRequest__Output, _hush_v1_RemoveSecretResponse__Output>
   RemoveService: MethodDefinition<_hush_v1_RemoveServiceRequest, _hush_v1_RemoveServiceResponse, _hush_v1_RemoveServiceRequest__Output, _hush_v1_RemoveServiceResponse__Output>

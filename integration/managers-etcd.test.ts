@@ -1,0 +1,63 @@
+// Several managers on a real 3-member etcd: `manager init --etcd`, `manager join`, `manager ls`,
+// `manager rm`, and every manager serving the cluster from its own view of etcd.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHaCluster, type HaCluster } from './helpers/ha.js';
+import { distinctive, hush, hushOk } from './helpers/manager.js';
+import { waitUntil } from '../common/testing/wait.js';
+
+let c: HaCluster | undefined;
+after(async () => { await c?.stop(); });
+
+test('three managers on etcd: init --etcd, two joins, ls shows all three reachable and exactly one leader', { timeout: 120_000 }, async () => {
+  c = await startHaCluster({ managers: 3 });
+  const [a, b, m3] = c.managers;
+  await c.leader(a);
+  const rows = await c.ls(b);
+  assert.equal(rows.length, 3, JSON.stringify(rows));
+  assert.deepEqual(rows.map((r) => r.address).sort(), c.managers.map((m) => `127.0.0.1:${m.port}`).sort());
+  assert.equal(rows.filter((r) => r.leader).length, 1);
+  assert.equal(rows.filter((r) => r.self).length, 1);
+  assert.equal(rows.find((r) => r.self)!.address, `127.0.0.1:${b.port}`);
+  const table = (await hushOk(['manager', 'ls'], { env: m3.env })).stdout;
+  assert.match(table, /^ID\s+ADDRESS\s+HOSTNAME\s+LEADER\s+REACHABLE/);
+  assert.equal(table.trim().split('\n').length, 4);
+});
+
+test('a secret created on one manager is listed by every other; a service created on another is placed by the leader', { timeout: 60_000 }, async () => {
+  assert.ok(c, 'the cluster of the first test');
+  const [a, b, m3] = c.managers;
+  const name = `s-${Date.now()}`;
+  await hushOk(['secret', 'create', name, '-'], { env: a.env, input: distinctive() });
+  for (const m of [b, m3]) {
+    await waitUntil(`${name} listed on another manager`, async () => (await hush(['secret', 'ls'], { env: m.env })).stdout.includes(name), 5000);
+  }
+  await hushOk(['service', 'create', '--name', `svc-${name}`, '--secret', name, '--replicas', '2'], { env: b.env });
+  // No node: the leader's orchestrator records both tasks as pending, seen from any manager.
+  await waitUntil('two pending tasks listed on the third manager', async () => {
+    const ps = await hush(['service', 'ps', `svc-${name}`], { env: m3.env });
+    return ps.code === 0 && (ps.stdout.match(/pending/g) ?? []).length === 2;
+  }, 15_000);
+});
+
+test('manager rm: refuses itself and a running manager; removes a stopped one, which then cannot start', { timeout: 60_000 }, async () => {
+  assert.ok(c, 'the cluster of the first test');
+  const [a, , m3] = c.managers;
+  const rows = await c.ls(a);
+  const self = rows.find((r) => r.self)!;
+  const third = rows.find((r) => r.address === `127.0.0.1:${m3.port}`)!;
+  const own = await hush(['manager', 'rm', self.id], { env: a.env });
+  assert.equal(own.code, 1);
+  assert.match(own.stderr, /^Error: a manager cannot remove itself/);
+  const running = await hush(['manager', 'rm', third.id], { env: a.env });
+  assert.equal(running.code, 1);
+  assert.match(running.stderr, /is running \(reachable\): stop it first, or use --force/);
+  await m3.proc!.stop();
+  await waitUntil('the stopped manager unreachable', async () => !(await c!.ls(a)).find((r) => r.id === third.id)?.reachable, 15_000);
+  assert.equal((await hushOk(['manager', 'rm', third.id], { env: a.env })).stdout.trim(), third.id);
+  assert.equal((await c.ls(a)).length, 2);
+  const again = await hush(['manager', 'run', '--listen', `127.0.0.1:${m3.port}`], { env: m3.env, timeoutMs: 20_000 });
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /no identity for manager .*manager rm/);
+  m3.proc = undefined;
+});

@@ -1,0 +1,8 @@
+// Original file: proto/hush.proto
+
+
+export interface ListManagersRequest {
+}
+
+export interface ListManagersRequest__Output {
+}
