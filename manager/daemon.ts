@@ -21,6 +21,7 @@ export interface RunOptions {
   heartbeatPeriodMs?: number;
   /** Lease TTL of the scheduler election on etcd, seconds. */
   electionTtlSec?: number;
+  compactEveryMs?: number;
   /** Overrides of the TLS port's connection limits (default: sized from RLIMIT_NOFILE). */
   limits?: Partial<ConnectionLimits>;
 }
@@ -30,7 +31,7 @@ export async function runManager(opts: RunOptions): Promise<void> {
   nativeSys().noCoreDumps(); // the data key and decrypted payloads live in this process's memory
   const manager = await Manager.open(opts.stateDir, log, {
     heartbeat: { ...DEFAULT_HEARTBEAT, periodMs: opts.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT.periodMs },
-    listenAddr: opts.listenAddr, electionTtlSec: opts.electionTtlSec,
+    listenAddr: opts.listenAddr, electionTtlSec: opts.electionTtlSec, compactEveryMs: opts.compactEveryMs,
   });
   manager.onRemoved = () => {
     log.fatal('this manager was removed from the cluster (`hush manager rm`): stopping');

@@ -24,6 +24,7 @@ import { LeaderDuties } from './cluster/leader-duties.js';
 import { ManagerPresence } from './cluster/presence.js';
 import { ManagersAdmin } from './cluster/managers-admin.js';
 import { EtcdStore } from './store/etcd.js';
+import { Compactor } from './store/etcd-compaction.js';
 import { etcdSettingsOf } from './store/state-config.js';
 
 export interface ManagerOptions {
@@ -32,6 +33,8 @@ export interface ManagerOptions {
   listenAddr?: string;
   /** Lease TTL of the scheduler election on etcd, seconds (default 10). */
   electionTtlSec?: number;
+  /** How often the leader compacts etcd's history, ms (default 5 min). */
+  compactEveryMs?: number;
 }
 
 export const DEFAULT_HEARTBEAT: LivenessOptions = { periodMs: 5000, missed: 3 };
@@ -144,7 +147,8 @@ export class Manager implements MembershipCheck {
         ttlSec: this.opts.electionTtlSec ?? DEFAULT_ELECTION_TTL_SEC, log: this.log,
       })
       : soleLeadership();
-    const leader = new LeaderDuties(this.store, view, leadership, managerId, this.log);
+    const compactor = this.store instanceof EtcdStore ? new Compactor(this.store) : undefined;
+    const leader = new LeaderDuties(this.store, view, leadership, managerId, this.log, compactor, this.opts.compactEveryMs);
     const presence = new ManagerPresence(this.store, view, managerId, addr, this.shared, this.log, () => this.onRemoved());
     // The dispatcher reads payloads through `secrets`, created just below (only once a node connects).
     const dispatcher: Dispatcher = new Dispatcher(this.store, view, nodes, (id, v) => secrets.readPayload(id, v), this.log, this.opts.heartbeat, () => leader.settled());

@@ -76,6 +76,7 @@ export function managerCommands(manager: Command): void {
         heartbeatPeriodMs: parseDuration(opts.heartbeatPeriod ?? process.env.HUSH_HEARTBEAT_PERIOD ?? '5s', '--heartbeat-period', 100, 3_600_000),
         // The scheduler election's lease on etcd, in seconds (README, "Managers on etcd").
         electionTtlSec: process.env.HUSH_ELECTION_TTL ? parseCount(process.env.HUSH_ELECTION_TTL, 'HUSH_ELECTION_TTL', 2, 600) : undefined,
+        compactEveryMs: process.env.HUSH_COMPACTION_INTERVAL ? parseDuration(process.env.HUSH_COMPACTION_INTERVAL, 'HUSH_COMPACTION_INTERVAL', 1000, 86_400_000) : undefined,
         limits: connectionLimitsFromEnv(process.env),
       });
     }));

@@ -1,7 +1,7 @@
 // The manager's in-memory view of the cluster, built by list-then-follow over the
 // store's change feed (like Kubernetes' watch cache). Readers use it synchronously;
 // writers go through the store and see their write here once it is committed.
-import type { Change, Store } from '../store/store.js';
+import { CompactedError, type Change, type Store } from '../store/store.js';
 import {
   decode, keys, type DeniedCertRecord, type LeaderRecord, type ManagerRecord, type NodeRecord, type SecretRecord,
   type ServiceRecord, type SessionRecord, type TaskRecord,
@@ -65,13 +65,50 @@ export class ClusterView {
 
   private constructor() {}
 
+  /** @param onError the change feed is lost for good (a compacted history is relisted instead) */
   static async open(store: Store, onError: (e: Error) => void): Promise<ClusterView> {
     const view = new ClusterView();
     const { kvs, revision } = await store.range('');
     for (const kv of kvs) view.apply(kv.key, kv.value, kv.modRev);
     view.revision = revision;
-    view.cancelWatch = store.watch(revision, (changes) => view.follow(changes), onError, (rev) => view.progress(rev));
+    view.followFrom(store, onError);
     return view;
+  }
+
+  private closed = false;
+
+  private followFrom(store: Store, onError: (e: Error) => void): void {
+    this.cancelWatch = store.watch(this.revision, (changes) => this.follow(changes), (e) => {
+      if (e instanceof CompactedError && !this.closed) this.relist(store, onError);
+      else onError(e);
+    }, (rev) => this.progress(rev));
+  }
+
+  /**
+   * The feed fell behind the retained history (a manager cut off from etcd for longer than one
+   * compaction interval): list again, hand listeners the difference as one batch, and follow on.
+   */
+  private relist(store: Store, onError: (e: Error) => void): void {
+    store.range('').then(({ kvs, revision }) => {
+      if (this.closed) return;
+      const out: ViewChange[] = [];
+      const present = new Set<string>();
+      for (const kv of kvs) {
+        present.add(kv.key);
+        if (this.modRevs.get(kv.key) === kv.modRev) continue;
+        const change = this.apply(kv.key, kv.value, kv.modRev);
+        if (change) out.push(change);
+      }
+      for (const key of [...this.modRevs.keys()]) {
+        if (present.has(key)) continue;
+        const change = this.apply(key, null, revision);
+        if (change) out.push(change);
+      }
+      this.revision = Math.max(this.revision, revision);
+      if (out.length) for (const l of this.listeners) l(out, this.revision);
+      this.wake();
+      this.followFrom(store, onError);
+    }, onError);
   }
 
   map<K extends Kind>(kind: K): Map<string, Kinds[K]> {
@@ -112,6 +149,7 @@ export class ClusterView {
   }
 
   close(): void {
+    this.closed = true;
     this.cancelWatch?.();
   }
 

@@ -59,6 +59,8 @@ const isNoSpace = (e: unknown) => /database space exceeded/.test(etcdMessage(e))
 
 export class EtcdStore implements Store {
   readonly client: EtcdClient;
+  /** The key prefix of the store (etcd-layout.ts). */
+  readonly prefix: string;
   private readonly l: Layout;
   private readonly maxRequestBytes: number;
   private readonly historyLimit: number | undefined;
@@ -77,7 +79,8 @@ export class EtcdStore implements Store {
 
   constructor(opts: EtcdStoreOptions) {
     this.client = new EtcdClient(opts);
-    this.l = layout(opts.prefix ?? '/hush');
+    this.prefix = (opts.prefix ?? '/hush').replace(/\/+$/, '');
+    this.l = layout(this.prefix);
     this.maxRequestBytes = opts.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
     this.historyLimit = opts.historyLimit;
     this.maxTxnOps = opts.maxTxnOps ?? 128;
