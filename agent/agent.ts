@@ -117,7 +117,8 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   connection.start();
 
   status = await serveStatus(join(opts.stateDir, AGENT_STATUS_SOCKET), () => ({
-    nodeId: current.nodeId, role: current.role, managers: opts.managers, mount: opts.mount, anchors: anchors?.dir ?? null,
+    nodeId: current.nodeId, role: current.role, managers: [...connection.managers], managersFrom: connection.managersLearned ? 'cluster' : 'command line',
+    mount: opts.mount, anchors: anchors?.dir ?? null,
     connection: connection.status, certNotAfter: new Date(validity(current.certPem).notAfter).toISOString(),
     memoryLock: mounted.memoryLock(),
     tasks: describeTasks(secrets, opts.mount, anchors?.anchors()),
@@ -131,8 +132,9 @@ export async function runAgent(opts: AgentOptions): Promise<void> {
   };
   const renew = async () => {
     try {
-      // The manager we follow; after a failure, the next one in turn.
-      const addr = renewFailures === 0 && connection.status.manager ? connection.status.manager : opts.managers[renewFailures % opts.managers.length];
+      // The manager we follow; after a failure, the next one in turn (of the set the cluster announced).
+      const managers = connection.managers;
+      const addr = renewFailures === 0 && connection.status.manager ? connection.status.manager : managers[renewFailures % managers.length];
       // An expired certificate can no longer do mutual TLS: renew with it as proof instead.
       const expired = validity(current.certPem).notAfter <= Date.now();
       current = expired ? await renewExpiredCertificate(addr, current) : await renewCertificate(addr, current);

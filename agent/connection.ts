@@ -1,7 +1,8 @@
 // The agent's link to the managers: tries them in turn with backoff and jitter,
 // follows the Assignments stream (resubscribing on a sequence gap), heartbeats,
 // and reports task status. While no manager is reachable the node keeps serving
-// what it has; the COMPLETE on reconnect reconciles.
+// what it has; the COMPLETE on reconnect reconciles. The managers it tries are the
+// cluster's set as the stream announces it (agent/managers.ts).
 import * as grpc from '@grpc/grpc-js';
 import { hushProto } from '../proto/load.js';
 import type { DispatcherClient } from '../proto/gen/hush/v1/Dispatcher.js';
@@ -13,6 +14,7 @@ import { applyAssignments } from './assignments.js';
 import { PartBuffer } from './parts.js';
 import { StreamPayloads } from './stream-payloads.js';
 import { reconnectDelayMs } from './backoff.js';
+import { MAX_MANAGERS, ManagerList } from './managers.js';
 
 type DispatcherCtor = new (addr: string, creds: grpc.ChannelCredentials, opts: grpc.ChannelOptions) => DispatcherClient;
 
@@ -27,6 +29,7 @@ export interface ConnectionStatus {
 }
 
 export interface ConnectionOptions {
+  /** Where to start (--manager): replaced by the set the managers announce. */
   managers: string[];
   credentials: () => NodeCredentials;
   secrets: NodeSecrets;
@@ -40,13 +43,23 @@ export interface ConnectionOptions {
 export class ManagerConnection {
   readonly status: ConnectionStatus = { state: 'connecting', since: Date.now(), completes: 0 };
   private stopped = false;
-  private next = 0;
+  private readonly managerList: ManagerList;
   private failures = 0;
   private current?: { client: DispatcherClient; stream: grpc.ClientReadableStream<AssignmentsMessage__Output>; heartbeat?: NodeJS.Timeout; parts: PartBuffer; payloads: StreamPayloads };
   private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ConnectionOptions) {
-    this.next = Math.floor(Math.random() * opts.managers.length);
+    this.managerList = new ManagerList(opts.managers);
+  }
+
+  /** The managers tried in turn: the --manager list until a manager announces the cluster's set. */
+  get managers(): readonly string[] {
+    return this.managerList.addresses;
+  }
+
+  /** Whether `managers` is the set a manager announced (else the --manager list). */
+  get managersLearned(): boolean {
+    return this.managerList.learned;
   }
 
   start(): void {
@@ -68,8 +81,8 @@ export class ManagerConnection {
 
   private connect(): void {
     if (this.stopped) return;
-    const addr = this.opts.managers[this.next % this.opts.managers.length];
-    this.next++;
+    // The one after the last tried: after a manager dies, another is tried first.
+    const addr = this.managerList.take();
     this.setState('connecting', addr);
     const client = new (hushProto().Dispatcher as unknown as DispatcherCtor)(addr, nodeCredentials(this.opts.credentials()), CHANNEL_OPTIONS);
     const payloads = new StreamPayloads();
@@ -103,15 +116,18 @@ export class ManagerConnection {
         return;
       }
       last = m.resultsIn;
-      let applied: ReturnType<typeof applyAssignments>;
-      try {
-        applied = applyAssignments(this.opts.secrets, m, (s) => payloads.open(s));
-      } catch (err) {
-        resubscribe('a payload in the assignments did not open: resubscribing', err);
-        return;
+      // An INCREMENTAL without changes only announces the managers (applies_to = results_in).
+      if (m.type === 'COMPLETE' || m.changes.length) {
+        let applied: ReturnType<typeof applyAssignments>;
+        try {
+          applied = applyAssignments(this.opts.secrets, m, (s) => payloads.open(s));
+        } catch (err) {
+          resubscribe('a payload in the assignments did not open: resubscribing', err);
+          return;
+        }
+        this.report(client, applied.added, applied.removed);
       }
-      const { added, removed } = applied;
-      this.report(client, added, removed);
+      if (m.managers.length) this.learnManagers(m.managers, addr);
       if (m.type === 'COMPLETE') {
         this.failures = 0;
         this.status.completes++;
@@ -131,6 +147,16 @@ export class ManagerConnection {
       }
       this.fail(addr, s.details || grpc.status[s.code]);
     });
+  }
+
+  /** The cluster's managers as `from` announced them: the next reconnect tries those. */
+  private learnManagers(announced: string[], from: string): void {
+    const { changed, ignored } = this.managerList.learn(announced, from);
+    if (ignored.length) {
+      this.opts.log.warn({ manager: from, ignored: ignored.slice(0, 5).map((a) => String(a).slice(0, 100)), count: ignored.length },
+        `ignored manager addresses announced by the manager: not HOST:PORT, or more than ${MAX_MANAGERS}`);
+    }
+    if (changed) this.opts.log.info({ manager: from, managers: this.managers }, 'the cluster\'s managers changed: reconnects try these');
   }
 
   private startHeartbeats(current: NonNullable<ManagerConnection['current']>, addr: string): void {

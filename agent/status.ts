@@ -12,7 +12,10 @@ export const AGENT_STATUS_SOCKET = 'agent.sock';
 export interface AgentStatus {
   nodeId: string;
   role: string;
+  /** The managers the agent tries in turn: the set the cluster announced, else the --manager list. */
   managers: string[];
+  /** Where `managers` comes from (absent from an older agent). */
+  managersFrom?: 'cluster' | 'command line';
   mount: string;
   /** The per-task anchor directory, or null when the agent runs without anchors. */
   anchors: string | null;

@@ -1,6 +1,7 @@
 // Reading and checking what the user typed, before anything is sent.
 import { MAX_SECRET_BYTES } from '../manager/secrets/validate.js';
 import { CliError } from './client.js';
+import { isHostPort } from '../common/host-port.js';
 
 const { openSync, fstatSync, readSync, closeSync } = process.getBuiltinModule('node:fs'); // without an ESM facade (see rpc.ts)
 
@@ -74,8 +75,7 @@ function human(ms: number): string {
 }
 
 export function parseHostPort(text: string, what: string): string {
-  const m = /^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new CliError(`invalid ${what} ${JSON.stringify(text)}: expected HOST:PORT`);
+  if (!isHostPort(text)) throw new CliError(`invalid ${what} ${JSON.stringify(text)}: expected HOST:PORT`);
   return text;
 }
 

@@ -169,8 +169,8 @@ export class Manager implements MembershipCheck {
     await presence.start();
     leader.start();
     dispatcher.start();
-    const publish = (dispatcher as { publishManagers?: (addrs: string[]) => void }).publishManagers;
-    if (publish) presence.onSetChange((addrs) => publish.call(dispatcher, addrs));
+    // Agents learn the managers from their streams; one manager on its own store has nothing to tell.
+    if (this.shared) presence.onSetChange((addrs) => dispatcher.publishManagers(addrs));
     for (const l of this.unlockListeners) l(this.state);
   }
 

@@ -77,7 +77,7 @@ export function agentCommands(agent: Command): void {
       const s = await readStatus(join(stateDirOf(opts), AGENT_STATUS_SOCKET));
       if (opts.format === 'json') return void console.log(JSON.stringify(s, null, 2));
       console.log(`Node:        ${s.nodeId} (${s.role})`);
-      console.log(`Managers:    ${s.managers.join(', ')}`);
+      console.log(`Managers:    ${s.managers.join(', ')}${s.managersFrom ? ` (from the ${s.managersFrom})` : ''}`);
       console.log(`Connection:  ${s.connection.state}${s.connection.manager ? ` to ${s.connection.manager}` : ''} since ${ago(s.connection.since)}${s.connection.lastError && s.connection.state !== 'connected' ? ` (${s.connection.lastError})` : ''}`);
       console.log(`Certificate: valid until ${s.certNotAfter}`);
       console.log(`Memory lock: ${memoryLockLine(s.memoryLock)}`);

@@ -96,7 +96,9 @@ export class ManagerPresence {
   }
 
   private publish(): void {
-    const addrs = [...new Set(this.list().filter((m) => m.reachable).map((m) => m.addr))].sort();
+    // A wildcard address (0.0.0.0:4242) names no host to dial: it is listed, never announced.
+    const dialable = (addr: string) => !/^(0\.0\.0\.0|\[::\]|::):/.test(addr);
+    const addrs = [...new Set(this.list().filter((m) => m.reachable && dialable(m.addr)).map((m) => m.addr))].sort();
     const set = JSON.stringify(addrs);
     if (set === this.lastSet) return;
     this.lastSet = set;

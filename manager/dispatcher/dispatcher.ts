@@ -19,6 +19,7 @@ import { SealError, SealHandshake } from '../../common/session-seal.js';
 import type { AssignmentsRequest__Output } from '../../proto/gen/hush/v1/AssignmentsRequest.js';
 import { commitTaskStatus } from './task-status.js';
 import type { SessionRecords } from './session-records.js';
+import { isHostPort } from '../../common/host-port.js';
 
 const REPORTABLE: TaskState[] = ['ready', 'removed', 'failed'];
 
@@ -28,6 +29,8 @@ export class Dispatcher {
   /** Set by the manager when other managers share its store: it records which nodes it holds. */
   sessionRecords?: SessionRecords;
   private unsubscribe?: () => void;
+  /** The cluster's managers as last published (host:port, sorted, distinct); empty: none yet. */
+  private managers: readonly string[] = [];
 
   constructor(
     private readonly store: Store,
@@ -69,6 +72,25 @@ export class Dispatcher {
         return {};
       }),
     };
+  }
+
+  /**
+   * The host:port of every manager reachable in the cluster now, as this manager sees it (the
+   * manager calls this at start and whenever the set changes). Every new stream gets the set in its
+   * first message; on a change, every open stream gets a message carrying it (an INCREMENTAL without
+   * changes if nothing else is due), so that agents learn managers that joined and drop removed ones.
+   * The set is kept sorted and without duplicates; an entry that is not HOST:PORT is dropped (one
+   * warning). An empty set is "no news": nodes keep the managers they have.
+   */
+  publishManagers(addrs: string[]): void {
+    const valid = addrs.filter((a) => typeof a === 'string' && isHostPort(a));
+    if (valid.length < addrs.length) this.log.warn({ invalid: addrs.filter((a) => !valid.includes(a)).map((a) => String(a).slice(0, 100)) }, 'not HOST:PORT: left out of the managers announced to nodes');
+    const next = [...new Set(valid)].sort();
+    if (next.length === this.managers.length && next.every((a, i) => a === this.managers[i])) return;
+    this.managers = next;
+    this.log.info({ managers: next }, 'the managers announced to nodes changed');
+    if (!next.length) return;
+    for (const set of this.sessions.values()) for (const s of set) s.setManagers(next);
   }
 
   /** Task ids whose removal is being committed: already revoked on their nodes. */
@@ -116,7 +138,7 @@ export class Dispatcher {
       seal?.chain.wipe();
       return;
     }
-    const session = new Session(who.nodeId, who.serial, call, this.view, this.payloads, this.log, this.revoking, seal);
+    const session = new Session(who.nodeId, who.serial, call, this.view, this.payloads, this.log, this.revoking, seal, this.managers);
     let set = this.sessions.get(who.nodeId);
     if (!set) {
       this.sessions.set(who.nodeId, (set = new Set()));

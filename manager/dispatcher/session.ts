@@ -3,6 +3,7 @@
 // Sends are serialized per stream and honour back-pressure; changes that arrive
 // while a send is in flight are coalesced into the next diff. A change costs what it touches:
 // the Dispatcher names the tasks it may concern, and only those are recomputed and compared.
+// The cluster's managers ride along: in the COMPLETE, and again whenever the set changes.
 import * as grpc from '@grpc/grpc-js';
 import { setImmediate } from 'node:timers/promises';
 import type { AssignmentsMessage } from '../../proto/gen/hush/v1/AssignmentsMessage.js';
@@ -27,6 +28,8 @@ export class Session {
   /** Recompute every task (the first message, or a poke that names none). */
   private dirtyAll = true;
   private flushing = false;
+  /** The set of managers changed since it was last sent. */
+  private managersNews = false;
   closed = false;
 
   constructor(
@@ -38,6 +41,8 @@ export class Session {
     private readonly log: Logger,
     private readonly revoking: ReadonlySet<string>,
     private readonly seal: StreamSeal,
+    /** The cluster's managers (host:port, sorted), sent in the COMPLETE; empty: none known yet. */
+    private managers: readonly string[] = [],
   ) {}
 
   /** The stream ended: its chain is zeroed. */
@@ -56,6 +61,13 @@ export class Session {
     if (!this.flushing && !this.closed) void this.flush();
   }
 
+  /** The cluster's managers changed: the node is told with the next message (one without changes if none is due). */
+  setManagers(managers: readonly string[]): void {
+    this.managers = managers;
+    this.managersNews = true;
+    if (!this.flushing && !this.closed) void this.flush();
+  }
+
   /** Ends the stream with a status (e.g. the node was removed). */
   cut(code: grpc.status, details: string): void {
     if (this.closed) return;
@@ -66,11 +78,14 @@ export class Session {
   private async flush(): Promise<void> {
     this.flushing = true;
     try {
-      while ((this.dirtyAll || this.dirty.size) && !this.closed) {
+      while ((this.dirtyAll || this.dirty.size || this.managersNews) && !this.closed) {
         const ids = this.takeDirty();
         const complete = this.seq === 0;
         const diff = this.sent.diff(this.entitlements(ids));
-        if (!complete && isEmptyDiff(diff)) continue;
+        if (!complete && isEmptyDiff(diff)) {
+          if (this.managersNews) await this.sendManagers();
+          continue;
+        }
         const leases = await Promise.allSettled(diff.secretsAdded.map((s) => this.payloads.lease(s.id, s.version)));
         const failed = leases.find((l): l is PromiseRejectedResult => l.status === 'rejected');
         if (failed) {
@@ -103,6 +118,9 @@ export class Session {
         this.audit(diff);
         const parts = splitMessage(message);
         if (complete && this.seal) parts[0].sealPublicKey = this.seal.managerPublicKey;
+        // In the last part: the node reads a message sent in parts as its last part with all the changes (agent/parts.ts).
+        if ((complete || this.managersNews) && this.managers.length) parts[parts.length - 1].managers = [...this.managers];
+        this.managersNews = false;
         try {
           for (const part of parts) {
             if (this.closed) return;
@@ -119,6 +137,17 @@ export class Session {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * Only the set of managers changed: an INCREMENTAL without changes that moves no version
+   * (applies_to = results_in = the current one), which any agent accepts as a no-op.
+   */
+  private async sendManagers(): Promise<void> {
+    this.managersNews = false;
+    if (!this.managers.length) return; // empty: no news
+    const message: AssignmentsMessage = { type: 'INCREMENTAL', appliesTo: this.seq, resultsIn: this.seq, changes: [], managers: [...this.managers] };
+    if (!this.call.write(message)) await this.drained();
   }
 
   /** Back-pressure: resolves once the stream can take more (or is gone). */

@@ -1056,6 +1056,11 @@ export const hushDescriptor: object = {
                 "sealPublicKey": {
                   "type": "bytes",
                   "id": 6
+                },
+                "managers": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 7
                 }
               },
               "nested": {

@@ -25,6 +25,7 @@ export interface AssignmentsMessage {
   'changes'?: (_hush_v1_AssignmentChange)[];
   'partial'?: (boolean);
   'sealPublicKey'?: (Buffer | Uint8Array | string);
+  'managers'?: (string)[];
 }
 
 export interface AssignmentsMessage__Output {
@@ -34,4 +35,5 @@ export interface AssignmentsMessage__Output {
   'changes': (_hush_v1_AssignmentChange__Output)[];
   'partial': (boolean);
   'sealPublicKey': (Buffer);
+  'managers': (string)[];
 }
