@@ -5,9 +5,18 @@ import assert from 'node:assert/strict';
 import { startHaCluster, type HaCluster } from './helpers/ha.js';
 import { distinctive, hush, hushOk } from './helpers/manager.js';
 import { waitUntil } from '../common/testing/wait.js';
+import { startAgent, cleanUpAgents } from './helpers/agent-process.js';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let c: HaCluster | undefined;
-after(async () => { await c?.stop(); });
+const dirs: string[] = [];
+after(async () => {
+  await cleanUpAgents();
+  await c?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 test('three managers on etcd: init --etcd, two joins, ls shows all three reachable and exactly one leader', { timeout: 120_000 }, async () => {
   c = await startHaCluster({ managers: 3 });
@@ -38,6 +47,29 @@ test('a secret created on one manager is listed by every other; a service create
     const ps = await hush(['service', 'ps', `svc-${name}`], { env: m3.env });
     return ps.code === 0 && (ps.stdout.match(/pending/g) ?? []).length === 2;
   }, 15_000);
+});
+
+test('an agent given one manager learns the other two from its stream; a service rm on a manager that does not hold its stream revokes its file', { timeout: 90_000 }, async () => {
+  assert.ok(c, 'the cluster of the first test');
+  const [a, b, m3] = c.managers;
+  const root = mkdtempSync(join(tmpdir(), 'hush-ha-agent-'));
+  dirs.push(root);
+  const agent = await startAgent({ managerPort: a.port, token: c.workerToken, stateDir: join(root, 'state'), mount: join(root, 'mnt'), hostname: 'ha-node-1' });
+  const all = c.managers.map((m) => `127.0.0.1:${m.port}`).sort();
+  await waitUntil('the agent lists the three managers, learned from the cluster', async () => {
+    const st = await agent.status();
+    return st.managersFrom === 'cluster' && JSON.stringify([...st.managers].sort()) === JSON.stringify(all);
+  }, 15_000, { intervalMs: 200 });
+  const value = distinctive();
+  const name = `rv-${Date.now()}`;
+  await hushOk(['secret', 'create', name, '-'], { env: b.env, input: value });
+  await hushOk(['service', 'create', '--name', `svc-${name}`, '--secret', name, '--constraint', 'node.hostname==ha-node-1'], { env: b.env });
+  const file = join(agent.mount, `svc-${name}`, name);
+  await waitUntil('the file served on the agent', () => existsSync(file) && readFileSync(file, 'utf8') === value, 20_000, { intervalMs: 50 });
+  // The agent's stream is on manager a; the removal is committed through m3 and reaches a by its watch.
+  await hushOk(['service', 'rm', `svc-${name}`], { env: m3.env });
+  await waitUntil('the file gone on the agent', () => !existsSync(file), 10_000, { intervalMs: 20 });
+  await agent.stop();
 });
 
 test('manager rm: refuses itself and a running manager; removes a stopped one, which then cannot start', { timeout: 60_000 }, async () => {
