@@ -6,6 +6,9 @@ import { startHaCluster, type HaCluster } from './helpers/ha.js';
 import { distinctive, hush, hushOk } from './helpers/manager.js';
 import { waitUntil } from '../common/testing/wait.js';
 import { startAgent, cleanUpAgents } from './helpers/agent-process.js';
+import { openStore } from '../manager/store/open.js';
+import { storeConfigFor } from '../manager/store/state-config.js';
+import { keys } from '../manager/state/records.js';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +73,26 @@ test('an agent given one manager learns the other two from its stream; a service
   await hushOk(['service', 'rm', `svc-${name}`], { env: m3.env });
   await waitUntil('the file gone on the agent', () => !existsSync(file), 10_000, { intervalMs: 20 });
   await agent.stop();
+});
+
+test('a 200-replica service is placed and removed on etcd although each txn holds at most 128 ops', { timeout: 60_000 }, async () => {
+  assert.ok(c, 'the cluster of the first test');
+  const [a, b] = c.managers;
+  const name = `wide-${Date.now()}`;
+  await hushOk(['service', 'create', '--name', name, '--replicas', '200'], { env: a.env });
+  const count = async (m = b) => (await hushOk(['service', 'ps', name], { env: m.env })).stdout.trim().split('\n').length - 1;
+  await waitUntil('200 tasks recorded', async () => (await count()) === 200, 20_000, { intervalMs: 200 });
+  await hushOk(['service', 'rm', name], { env: b.env });
+  // Read etcd itself: every task record of the service is deleted (in batches, by the leader).
+  const store = await openStore(storeConfigFor(a.stateDir));
+  try {
+    await waitUntil('no task of it left in etcd', async () => {
+      const { kvs } = await store.range(keys.tasksPrefix);
+      return !kvs.some((kv) => kv.value.toString().includes(`"serviceName":"${name}"`));
+    }, 20_000, { intervalMs: 200 });
+  } finally {
+    await store.close();
+  }
 });
 
 test('manager rm: refuses itself and a running manager; removes a stopped one, which then cannot start', { timeout: 60_000 }, async () => {

@@ -17,6 +17,8 @@ import { DiskFullError } from '../../common/disk-full.js';
 import { reconcile, refusedService, type ReconcileInput } from './reconcile.js';
 
 const DISK_FULL_RETRY_FIRST_MS = 1000;
+/** Tasks per txn: at most 2 compares and 1 op each, under etcd's 128 per txn with room for the store's own. */
+export const TASKS_PER_TXN = 60;
 const DISK_FULL_RETRY_MAX_MS = 30_000;
 
 export class OrchestratorLoop {
@@ -127,33 +129,35 @@ export class OrchestratorLoop {
       this.logRefused(input);
       const { put, delete: del } = reconcile(input);
       if (put.length === 0 && del.length === 0) return;
-      const compares: Compare[] = [];
-      const ops: Op[] = [];
-      // Placing a task needs its service to be as seen: a service removed meanwhile fails
-      // the txn, and the next pass deletes what is left of it instead.
-      for (const serviceId of new Set(put.map((t) => t.serviceId))) {
-        compares.push({ key: keys.service(serviceId), modRev: this.view.modRev(keys.service(serviceId)) });
+      // One txn when it fits under etcd's limit of 128 compares and 128 ops per txn (--max-txn-ops);
+      // else deletions, then placements, in txns of TASKS_PER_TXN tasks, each whole on its own (a
+      // placed task carries its service's compare).
+      const dels = del.filter((id) => this.view.modRev(keys.task(id)) !== 0);
+      const batches: Array<{ put: TaskRecord[]; del: string[] }> = put.length + dels.length <= TASKS_PER_TXN
+        ? [{ put, del: dels }]
+        : [...chunks(dels).map((d) => ({ put: [], del: d })), ...chunks(put).map((p) => ({ put: p, del: [] }))];
+      let committed = 0;
+      for (const batch of batches) {
+        const compares: Compare[] = [];
+        const ops: Op[] = [];
+        // Placing a task needs its service to be as seen: a service removed meanwhile fails
+        // the txn, and the next pass deletes what is left of it instead.
+        for (const serviceId of new Set(batch.put.map((t) => t.serviceId))) {
+          compares.push({ key: keys.service(serviceId), modRev: this.view.modRev(keys.service(serviceId)) });
+        }
+        for (const t of batch.put) {
+          compares.push({ key: keys.task(t.id), modRev: this.view.modRev(keys.task(t.id)) });
+          ops.push({ type: 'put', key: keys.task(t.id), value: encode(t) });
+        }
+        for (const id of batch.del) {
+          compares.push({ key: keys.task(id), modRev: this.view.modRev(keys.task(id)) });
+          ops.push({ type: 'delete', key: keys.task(id) });
+        }
+        if (!ops.length) continue;
+        if (!(await this.commit(compares, ops))) return;
+        committed += ops.length;
       }
-      for (const t of put) {
-        compares.push({ key: keys.task(t.id), modRev: this.view.modRev(keys.task(t.id)) });
-        ops.push({ type: 'put', key: keys.task(t.id), value: encode(t) });
-      }
-      for (const id of del) {
-        const modRev = this.view.modRev(keys.task(id));
-        if (modRev === 0) continue;
-        compares.push({ key: keys.task(id), modRev });
-        ops.push({ type: 'delete', key: keys.task(id) });
-      }
-      if (!ops.length) return;
-      const result = await this.store.txn(compares, ops);
-      // Let the view catch up first, so the next pass does not recompute from stale state.
-      // A failed compare means something changed meanwhile: reconcile again over it.
-      await this.view.waitFor(result.revision);
-      if (!result.ok) {
-        // Something changed meanwhile: reconcile again, wholly (the scope may have grown).
-        this.whole = true;
-        this.again = true;
-      } else this.log.debug({ put: put.length, deleted: del.length, revision: result.revision }, 'tasks reconciled');
+      if (committed) this.log.debug({ put: put.length, deleted: dels.length }, 'tasks reconciled');
     } catch (err) {
       failed = true;
       this.whole = true;
@@ -173,6 +177,18 @@ export class OrchestratorLoop {
     }
   }
 
+  /** Commits one txn and lets the view catch up; false (and a whole pass again) if a compare failed. */
+  private async commit(compares: Compare[], ops: Op[]): Promise<boolean> {
+    const result = await this.store.txn(compares, ops);
+    // Let the view catch up first, so the next pass does not recompute from stale state.
+    await this.view.waitFor(result.revision);
+    if (result.ok) return true;
+    // Something changed meanwhile: reconcile again, wholly (the scope may have grown).
+    this.whole = true;
+    this.again = true;
+    return false;
+  }
+
   /** The commit failed on a full disk: one log line per episode, then retries, slower and slower. */
   private retryLater(): void {
     if (this.diskFullRetryMs === 0) {
@@ -187,6 +203,12 @@ export class OrchestratorLoop {
     }, this.diskFullRetryMs);
     this.retryTimer.unref();
   }
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += TASKS_PER_TXN) out.push(items.slice(i, i + TASKS_PER_TXN));
+  return out;
 }
 
 /** reconcile()'s input for `dirty` services only: their tasks, and every other task counted on its node. */

@@ -11,6 +11,7 @@
 import type { KV, Store } from '../store/store.js';
 import { newId, ID_PATTERN } from '../../common/ids.js';
 import { alreadyExists, invalidArgument, notFound } from '../../common/errors.js';
+import { TASKS_PER_TXN } from '../orchestrator/loop.js';
 import { casRetry } from '../state/cas-retry.js';
 import { resolveRef } from '../state/resolve.js';
 import {
@@ -187,10 +188,14 @@ export class ServiceAdmin {
       const undo = this.revokeEarly(tasks.map((t) => t.id));
       let result;
       try {
+        // Its tasks go in the same txn while they fit under etcd's 128 ops per txn; beyond that the
+        // orchestrator deletes them in batches: a task whose service is gone is sent to no node
+        // (assignments.ts), so revocation does not wait for that.
+        const taskDeletes = tasks.length <= TASKS_PER_TXN ? tasks.map((t) => ({ type: 'delete' as const, key: keys.task(t.id) })) : [];
         result = await this.store.txn([{ key: kv.key, modRev: kv.modRev }], [
           { type: 'delete', key: kv.key },
           { type: 'delete', key: keys.serviceName(record.name) },
-          ...tasks.map((t) => ({ type: 'delete' as const, key: keys.task(t.id) })),
+          ...taskDeletes,
         ]);
         if (result.ok) await this.view.waitFor(result.revision);
       } finally {
