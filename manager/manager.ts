@@ -39,6 +39,7 @@ export interface ManagerOptions {
 
 export const DEFAULT_HEARTBEAT: LivenessOptions = { periodMs: 5000, missed: 3 };
 const DEFAULT_ELECTION_TTL_SEC = 10;
+const STALE_AFTER_MS = 3000;
 
 export interface Unlocked {
   dek: Buffer;
@@ -172,6 +173,18 @@ export class Manager implements MembershipCheck {
     // Agents learn the managers from their streams; one manager on its own store has nothing to tell.
     if (this.shared) presence.onSetChange((addrs) => dispatcher.publishManagers(addrs));
     for (const l of this.unlockListeners) l(this.state);
+  }
+
+  /**
+   * Why reads may be stale, or undefined: on etcd every manager heartbeats each second, so a view
+   * that heard nothing for STALE_AFTER_MS has lost etcd (no quorum, or cut off from it).
+   */
+  staleness(): string | undefined {
+    const view = this.state?.view;
+    if (!this.shared || !view) return undefined;
+    const quiet = Date.now() - view.lastHeardAt;
+    if (quiet <= STALE_AFTER_MS) return undefined;
+    return `this manager has not heard from etcd for ${Math.round(quiet / 1000)} s: what it lists may be stale`;
   }
 
   // MembershipCheck, for the authorizer.

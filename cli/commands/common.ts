@@ -39,3 +39,8 @@ export function printJsonFormat(format: string | undefined, items: unknown[]): b
   for (const i of items) console.log(JSON.stringify(i));
   return true;
 }
+
+/** A listing the manager answered from a view that may be stale (etcd unreachable) says so on stderr. */
+export function warnIfStale(res: { warning?: string }): void {
+  if (res.warning) process.stderr.write(`Warning: ${res.warning}\n`);
+}

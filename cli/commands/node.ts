@@ -7,7 +7,7 @@ import { CliError, CliErrors } from '../client.js';
 import { parseLabels } from '../input.js';
 import { iso, table } from '../output.js';
 import { validateRef } from '../../manager/refs.js';
-import { action, collect, controlFor, printJsonFormat } from './common.js';
+import { action, collect, controlFor, printJsonFormat, warnIfStale } from './common.js';
 
 function nodeJson(n: Node__Output) {
   return {
@@ -22,7 +22,9 @@ export function nodeCommands(node: Command): void {
     .option('-q, --quiet', 'only display ids')
     .option('--format <format>', 'json: one JSON object per line')
     .action(action(async (cmd, opts: { quiet?: boolean; format?: string }) => {
-      const { nodes } = await controlFor(cmd).call<object, { nodes: Node__Output[] }>('ListNodes', {});
+      const res = await controlFor(cmd).call<object, { nodes: Node__Output[]; warning?: string }>('ListNodes', {});
+      warnIfStale(res);
+      const { nodes } = res;
       if (opts.quiet) return void nodes.forEach((n) => console.log(n.id));
       if (printJsonFormat(opts.format, nodes.map(nodeJson))) return;
       console.log(table(['ID', 'HOSTNAME', 'ROLE', 'STATE', 'AVAILABILITY'], nodes.map((n) => [n.id, n.hostname, n.role, n.state, n.availability])));

@@ -5,7 +5,7 @@ import { CliErrors } from '../client.js';
 import { parseLabels, readSecretData } from '../input.js';
 import { ago, iso, table } from '../output.js';
 import { validateRef } from '../../manager/refs.js';
-import { action, collect, controlFor, printJsonFormat } from './common.js';
+import { action, collect, controlFor, printJsonFormat, warnIfStale } from './common.js';
 
 function secretJson(s: Secret__Output) {
   return {
@@ -48,7 +48,8 @@ export function secretCommands(secret: Command): void {
     .option('-q, --quiet', 'only display ids')
     .option('--format <format>', 'json: one JSON object per line')
     .action(action(async (cmd, opts: { quiet?: boolean; format?: string }) => {
-      const res = await controlFor(cmd).call<object, { secrets: Secret__Output[] }>('ListSecrets', {});
+      const res = await controlFor(cmd).call<object, { secrets: Secret__Output[]; warning?: string }>('ListSecrets', {});
+      warnIfStale(res);
       if (opts.quiet) {
         for (const s of res.secrets) console.log(s.id);
       } else if (printJsonFormat(opts.format, res.secrets.map(secretJson))) {

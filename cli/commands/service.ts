@@ -11,7 +11,7 @@ import { parseLabels } from '../input.js';
 import { ago, iso, table } from '../output.js';
 import { parseReplicas, parseSecretSpec, referenceToWire } from '../spec.js';
 import { validateRef } from '../../manager/refs.js';
-import { action, collect, controlFor, printJsonFormat } from './common.js';
+import { action, collect, controlFor, printJsonFormat, warnIfStale } from './common.js';
 
 export function serviceJson(s: Service__Output) {
   return {
@@ -105,7 +105,9 @@ export function serviceCommands(service: Command): void {
     .option('--format <format>', 'json: one JSON object per line')
     .action(action(async (cmd, opts: { quiet?: boolean; format?: string }) => {
       const control = controlFor(cmd);
-      const { services } = await control.call<object, { services: Service__Output[] }>('ListServices', {});
+      const listed = await control.call<object, { services: Service__Output[]; warning?: string }>('ListServices', {});
+      warnIfStale(listed);
+      const { services } = listed;
       if (opts.quiet) return void services.forEach((s) => console.log(s.id));
       if (printJsonFormat(opts.format, services.map(serviceJson))) return;
       // One ListTasks per service keeps each answer small (at most 10,000 replicas), whatever the cluster's size.

@@ -34,7 +34,9 @@ export function adminHandlers(ctx: RpcContext, manager: Manager): AdminHandlers 
       }));
     }),
     GetService: unary(ctx, 'Control.GetService', async (req) => serviceToProto(await manager.unlocked().services.get(req.ref))),
-    ListServices: unary(ctx, 'Control.ListServices', () => ({ services: manager.unlocked().services.list().map(serviceToProto) })),
+    ListServices: unary(ctx, 'Control.ListServices', () => ({
+      services: manager.unlocked().services.list().map(serviceToProto), warning: manager.staleness() ?? '',
+    })),
     RemoveService: unary(ctx, 'Control.RemoveService', async (req) => {
       const removed = await manager.unlocked().services.remove(req.ref);
       return { id: removed.id, name: removed.name };
@@ -43,7 +45,7 @@ export function adminHandlers(ctx: RpcContext, manager: Manager): AdminHandlers 
       const { services, nodes } = manager.unlocked();
       const serviceId = req.service ? (await services.resolve(req.service)).record.id : undefined;
       const nodeId = req.node ? (await nodes.resolve(req.node)).id : undefined;
-      return { tasks: services.listTasks({ serviceId, nodeId }).map(taskToProto) };
+      return { tasks: services.listTasks({ serviceId, nodeId }).map(taskToProto), warning: manager.staleness() ?? '' };
     }),
 
     UpdateNode: unary(ctx, 'Control.UpdateNode', async (req) => nodeToProto(await manager.unlocked().nodeAdmin.update(req.ref, {

@@ -25,8 +25,13 @@ export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandl
       ({ secret: secretToProto(await manager.unlocked().secrets.update(req.ref, req.data)) })),
     GetSecret: unary(ctx, 'Control.GetSecret', async (req) =>
       ({ secret: secretToProto(await manager.unlocked().secrets.get(req.ref)) })),
-    ListSecrets: unary(ctx, 'Control.ListSecrets', async () =>
-      ({ secrets: (await manager.unlocked().secrets.list()).map(secretToProto) })),
+    ListSecrets: unary(ctx, 'Control.ListSecrets', async () => {
+      const state = manager.unlocked();
+      const warning = manager.staleness();
+      // Without etcd a read would wait out its deadline: the manager's own view answers at once.
+      const secrets = warning ? [...state.view.secrets.values()].sort((a, b) => a.name.localeCompare(b.name)) : await state.secrets.list();
+      return { secrets: secrets.map(secretToProto), warning: warning ?? '' };
+    }),
     RemoveSecret: unary(ctx, 'Control.RemoveSecret', async (req) => {
       const removed = await manager.unlocked().secrets.remove(req.ref);
       return { id: removed.id, name: removed.name };
@@ -73,8 +78,14 @@ export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandl
     })),
     RemoveManager: unary(ctx, 'Control.RemoveManager', async (req) => ({ id: await manager.unlocked().managers.remove(req.ref, req.force) })),
 
-    ListNodes: unary(ctx, 'Control.ListNodes', async () =>
-      ({ nodes: (await manager.unlocked().nodes.list()).map(nodeToProto) })),
+    ListNodes: unary(ctx, 'Control.ListNodes', async () => {
+      const state = manager.unlocked();
+      const warning = manager.staleness();
+      const nodes = warning
+        ? [...state.view.nodes.values()].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id))
+        : await state.nodes.list();
+      return { nodes: nodes.map(nodeToProto), warning: warning ?? '' };
+    }),
     GetNode: unary(ctx, 'Control.GetNode', async (req) => nodeToProto(await manager.unlocked().nodes.resolve(req.ref))),
 
     ...adminHandlers(ctx, manager),

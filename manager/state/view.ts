@@ -58,6 +58,8 @@ export class ClusterView {
   /** Store key → the revision that last wrote it, for compare-and-swap writes. */
   readonly modRevs = new Map<string, number>();
   revision = 0;
+  /** When the change feed last delivered changes or progress (local clock). */
+  lastHeardAt = Date.now();
 
   private listeners = new Set<(changes: ViewChange[], revision: number) => void>();
   private waiters: Array<{ revision: number; resolve: () => void }> = [];
@@ -155,6 +157,7 @@ export class ClusterView {
 
   /** The store is at `revision` and every key change up to it has been applied. */
   private progress(revision: number): void {
+    this.lastHeardAt = Date.now();
     if (revision <= this.revision) return;
     this.revision = revision;
     this.wake();
@@ -167,6 +170,7 @@ export class ClusterView {
   }
 
   private follow(changes: Change[]): void {
+    this.lastHeardAt = Date.now();
     const out: ViewChange[] = [];
     for (const c of changes) {
       const change = this.apply(c.key, c.value, c.revision);

@@ -22,8 +22,9 @@ import { fenceCompares } from './etcd-election.js';
 
 /** etcd's default --max-request-bytes (1.5 MiB). */
 export const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
-/** How long an unknown outcome is looked for before the txn is reported as unknown. */
-const RESOLVE_BUDGET_MS = 30_000;
+/** How long an unknown outcome is looked for before the txn is reported as unknown: with etcd's
+ *  quorum lost a write must fail within seconds (not hang), saying it may have committed. */
+const RESOLVE_BUDGET_MS = 3000;
 
 export interface EtcdStoreOptions extends EtcdConnection {
   /** Key prefix of the store's data (default /hush). */
@@ -266,7 +267,7 @@ export class EtcdStore implements Store {
         if (isNoSpace(e)) return this.appliedDespiteNoSpace(guardMod, next, opId);
         if (DEFINITE.has((e as grpc.ServiceError).code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
         if (Date.now() + delay > deadline) {
-          throw new Error(`etcd store: txn outcome unknown after ${RESOLVE_BUDGET_MS / 1000} s (etcd unreachable: ${etcdMessage(cause)}); it may have committed`);
+          throw new Error(`etcd store: the write's outcome is unknown (etcd unreachable: ${etcdMessage(cause)}); it may have committed: check before retrying`);
         }
         await new Promise((res) => setTimeout(res, delay));
       }

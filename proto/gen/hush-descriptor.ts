@@ -347,6 +347,10 @@ export const hushDescriptor: object = {
                   "rule": "repeated",
                   "type": "Secret",
                   "id": 1
+                },
+                "warning": {
+                  "type": "string",
+                  "id": 2
                 }
               }
             },
@@ -570,6 +574,10 @@ export const hushDescriptor: object = {
                   "rule": "repeated",
                   "type": "Node",
                   "id": 1
+                },
+                "warning": {
+                  "type": "string",
+                  "id": 2
                 }
               }
             },
@@ -792,6 +800,10 @@ export const hushDescriptor: object = {
                   "rule": "repeated",
                   "type": "Service",
                   "id": 1
+                },
+                "warning": {
+                  "type": "string",
+                  "id": 2
                 }
               }
             },
@@ -877,6 +889,10 @@ export const hushDescriptor: object = {
                   "rule": "repeated",
                   "type": "Task",
                   "id": 1
+                },
+                "warning": {
+                  "type": "string",
+                  "id": 2
                 }
               }
             },

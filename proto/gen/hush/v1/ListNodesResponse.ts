@@ -4,8 +4,10 @@ import type { Node as _hush_v1_Node, Node__Output as _hush_v1_Node__Output } fro
 
 export interface ListNodesResponse {
   'nodes'?: (_hush_v1_Node)[];
+  'warning'?: (string);
 }
 
 export interface ListNodesResponse__Output {
   'nodes': (_hush_v1_Node__Output)[];
+  'warning': (string);
 }

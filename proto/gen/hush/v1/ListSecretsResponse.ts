@@ -4,8 +4,10 @@ import type { Secret as _hush_v1_Secret, Secret__Output as _hush_v1_Secret__Outp
 
 export interface ListSecretsResponse {
   'secrets'?: (_hush_v1_Secret)[];
+  'warning'?: (string);
 }
 
 export interface ListSecretsResponse__Output {
   'secrets': (_hush_v1_Secret__Output)[];
+  'warning': (string);
 }
