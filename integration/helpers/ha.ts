@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEtcdCluster, type EtcdCluster } from '../../manager/store/testdata/etcd-cluster.js';
 import { waitUntil } from '../../common/testing/wait.js';
-import { envFor, freePort, hush, hushOk, startManager, type RunningManager } from './manager.js';
+import assert from 'node:assert/strict';
+import { envFor, freePort, hush, hushOk, startManager, waitUntilReady, type RunningManager } from './manager.js';
 
 export interface HaManager {
   stateDir: string;
@@ -74,7 +75,10 @@ export async function startHaCluster(opts: {
     const unlockKey = UNLOCK_KEY_RE.exec(init.stdout)?.[0];
     if (!workerToken) throw new Error(`unexpected output of manager init --etcd:\n${init.stdout}`);
     await first.start();
-    if (opts.autolock) await hushOk(['manager', 'unlock'], { env: first.env, input: unlockKey });
+    if (opts.autolock) {
+      await hushOk(['manager', 'unlock'], { env: first.env, input: unlockKey });
+      await waitUntilReady(first.proc!);
+    }
     const managerToken = (await hushOk(['join-token', 'manager', '-q'], { env: first.env })).stdout.trim();
     for (let i = 2; i <= (opts.managers ?? 3); i++) {
       const m = await make(i);
@@ -82,7 +86,11 @@ export async function startHaCluster(opts: {
       await hushOk(['manager', 'join', '--manager', `127.0.0.1:${first.port}`, '--token', managerToken,
         '--listen', `127.0.0.1:${m.port}`, '--state-dir', m.stateDir], { env: m.env });
       await m.start();
-      if (opts.autolock) await hushOk(['manager', 'unlock'], { env: m.env, input: unlockKey });
+      if (opts.autolock) {
+        assert.equal(m.proc!.locked, true, 'a joined manager of an autolocked cluster starts locked');
+        await hushOk(['manager', 'unlock'], { env: m.env, input: unlockKey });
+        await waitUntilReady(m.proc!);
+      }
     }
     const ls = async (m: HaManager) => {
       const r = await hush(['manager', 'ls', '--format', 'json'], { env: m.env, timeoutMs: 10_000 });
