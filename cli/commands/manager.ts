@@ -7,6 +7,7 @@ import { parseCount, parseDuration, parseHostPort } from '../input.js';
 import { action, controlFor } from './common.js';
 import { etcdOptions, parseEtcdSettings, type EtcdFlags } from './etcd-flags.js';
 import { managerClusterCommands } from './manager-cluster.js';
+import { managerMigrateCommand } from './manager-migrate.js';
 
 const stateDirOf = (opts: { stateDir?: string }) => opts.stateDir ?? process.env.HUSH_STATE_DIR ?? DEFAULT_MANAGER_STATE_DIR;
 
@@ -108,6 +109,7 @@ export function managerCommands(manager: Command): void {
     }));
 
   managerClusterCommands(manager, stateDirOf);
+  managerMigrateCommand(manager, stateDirOf);
 
   manager.command('status').description('show the manager\'s state')
     .action(action(async (cmd) => {

@@ -14,6 +14,8 @@ export interface SqliteStoreConfig {
   path: string;
   /** How many revisions of change history watch() can replay; default 10,000. */
   historyLimit?: number;
+  /** Open an existing file without writing to it (sqlite.ts); txn() rejects. */
+  readOnly?: boolean;
 }
 
 /** A store in an etcd cluster (etcd.ts), shared by every manager configured with the same prefix. */
@@ -41,7 +43,7 @@ export type StoreConfig = SqliteStoreConfig | EtcdStoreConfig;
 export async function openStore(config: StoreConfig): Promise<Store> {
   switch (config.backend) {
     case 'sqlite':
-      return openSqliteStore(config.path, { historyLimit: config.historyLimit });
+      return openSqliteStore(config.path, { historyLimit: config.historyLimit, readOnly: config.readOnly });
     case 'etcd':
       return openEtcdStore({
         endpoints: config.endpoints, prefix: config.prefix, historyLimit: config.historyLimit,

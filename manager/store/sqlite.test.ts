@@ -57,6 +57,27 @@ test('files are created with mode 0600 and the store is locked against a second 
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
 });
 
+test('readOnly: writes nothing to the file, rejects txns, is refused while a writer has it and refuses one while open', async (t) => {
+  const { dir, file, open } = tmp(t);
+  const writer = open();
+  await writer.txn([], [put('a', '1'), { type: 'putBlob', id: 'x', data: b('blob') }]);
+  assert.throws(() => openSqliteStore(file, { readOnly: true }), /is locked: another process has it open/);
+  await writer.close();
+  const before = fs.readFileSync(file);
+  const mtime = fs.statSync(file).mtimeMs;
+  const reader = open({ readOnly: true });
+  assert.deepEqual((await reader.range('')).kvs.map((kv) => [kv.key, kv.value.toString()]), [['a', '1']]);
+  assert.equal((await reader.getBlob('x'))?.toString(), 'blob');
+  assert.equal(await reader.revision(), 1);
+  await assert.rejects(reader.txn([], [put('b', '2')]), /is open read-only/);
+  assert.throws(() => openSqliteStore(file), /is locked: another process has it open/);
+  await reader.close();
+  assert.ok(fs.readFileSync(file).equals(before));
+  assert.equal(fs.statSync(file).mtimeMs, mtime);
+  assert.throws(() => openSqliteStore(path.join(dir, 'absent.db'), { readOnly: true }), /unable to open database file/);
+  assert.equal(fs.existsSync(path.join(dir, 'absent.db')), false);
+});
+
 test('refuses files that are not hush stores or have an unknown schema version', async (t) => {
   const { dir } = tmp(t);
   const foreign = path.join(dir, 'foreign.db');
@@ -96,6 +117,12 @@ test('acknowledged txns survive SIGKILL', async (t) => {
 
   const acked = out.split('\n').slice(0, -1); // a trailing partial line is not an acknowledgement
   assert.ok(acked.length > 0);
+  // A read-only open sees them too (they are in the WAL, not yet in the file), and writes nothing.
+  const before = fs.readFileSync(file);
+  const reader = open({ readOnly: true });
+  for (const key of acked.slice(-20)) assert.ok((await reader.get(key))?.value.equals(b(key)), key);
+  await reader.close();
+  assert.ok(fs.readFileSync(file).equals(before), 'a read-only open changed the file');
   const store = open();
   const missing: string[] = [];
   for (const key of acked) {

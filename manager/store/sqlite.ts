@@ -31,6 +31,10 @@ const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 export interface SqliteStoreOptions {
   /** How many revisions of change history watch() can replay (at least; pruning is amortized). Default 10,000. */
   historyLimit?: number;
+  /** Open an existing store without writing anything to its file (`hush manager migrate`): txn()
+   *  rejects. Refused, as a read-write open is, while another process has the store open; and while
+   *  this one has it open, no other process can open it. */
+  readOnly?: boolean;
 }
 
 /** Opens (creating it with mode 0600 if needed) the store at path. Throws if another process has it open. */
@@ -66,6 +70,7 @@ export class SqliteStore implements Store {
   private flushScheduled = false;
   private readonly watchers = new Set<Watcher>();
   private readonly s: ReturnType<typeof prepareStatements>;
+  readonly readOnly: boolean;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     const historyLimit = opts.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -74,6 +79,21 @@ export class SqliteStore implements Store {
     }
     this.historyLimit = historyLimit;
     this.pruneEvery = Math.max(1, Math.min(1000, Math.floor(historyLimit / 10)));
+    this.readOnly = !!opts.readOnly;
+    if (this.readOnly) {
+      // A reader of a WAL database takes a shared lock, which the writer's exclusive lock refuses
+      // (and which refuses a writer while held); it never writes the database file itself.
+      this.db = new Database(path, { readonly: true, fileMustExist: true, timeout: 1000 });
+      try {
+        this.db.transaction(() => this.loadMeta())();
+        this.s = prepareStatements(this.db);
+      } catch (e) {
+        this.db.close();
+        if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new Error(`store ${path} is locked: another process has it open`);
+        throw e;
+      }
+      return;
+    }
 
     // Create the file 0600 ourselves (SQLite gives its WAL/journal the database file's mode), and
     // narrow the mode of any pre-existing file or leftover WAL.
@@ -140,16 +160,21 @@ export class SqliteStore implements Store {
         ins.run('revision', 0);
         ins.run('compact_revision', 0);
       }
-      const meta = new Map(
-        (db.prepare(`SELECT name, value FROM meta`).all() as { name: string; value: number }[]).map((r) => [r.name, r.value]),
-      );
-      const version = meta.get('schema_version');
-      if (version !== SCHEMA_VERSION) {
-        throw new Error(`${this.path}: unsupported store schema version ${version} (this build supports ${SCHEMA_VERSION})`);
-      }
-      this.rev = meta.get('revision') ?? 0;
-      this.compactRev = meta.get('compact_revision') ?? 0;
+      this.loadMeta();
     }).immediate();
+  }
+
+  private loadMeta(): void {
+    const db = this.db;
+    const meta = new Map(
+      (db.prepare(`SELECT name, value FROM meta`).all() as { name: string; value: number }[]).map((r) => [r.name, r.value]),
+    );
+    const version = meta.get('schema_version');
+    if (version !== SCHEMA_VERSION) {
+      throw new Error(`${this.path}: unsupported store schema version ${version} (this build supports ${SCHEMA_VERSION})`);
+    }
+    this.rev = meta.get('revision') ?? 0;
+    this.compactRev = meta.get('compact_revision') ?? 0;
   }
 
   async get(key: string): Promise<KV | undefined> {
@@ -185,6 +210,7 @@ export class SqliteStore implements Store {
   /** Put values are copied; blob data is not, and must not be modified until the promise settles. */
   async txn(compares: Compare[], ops: Op[]): Promise<TxnResult> {
     this.assertOpen();
+    if (this.readOnly) throw new Error(`store ${this.path} is open read-only`);
     const checked = validateTxn(compares, ops);
     return new Promise<TxnResult>((resolve, reject) => {
       this.queue.push({ ...checked, resolve, reject });
