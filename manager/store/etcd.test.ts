@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../../common/testing/wait.js';
-import { CompactedError, type Change } from './store.js';
+import { CompactedError, FencedError, type Change } from './store.js';
+import { campaign } from './etcd-election.js';
 import { openEtcdStore, type EtcdStore, type EtcdStoreOptions } from './etcd.js';
 import { openStore } from './open.js';
 import { EtcdClient } from './etcd-rpc.js';
@@ -153,6 +154,36 @@ test('a write whose outcome is unknown (its deadline passed without a quorum) is
   assert.deepEqual(await result, { ok: true, revision: 2 });
   assert.equal(await store.revision(), 2);
   assert.deepEqual(await store.get('k'), { key: 'k', value: Buffer.from('once'), createRev: 2, modRev: 2 });
+});
+
+test('a fenced write whose outcome is unknown, its fence deleted meanwhile: either it committed and is reported ok, or FencedError with nothing written', async (t) => {
+  const store = await fresh(t, { endpoints: [cluster.members[0].client], deadlineMs: 300 });
+  const prefix = `/t-${process.pid}-${n}`;
+  const candidate = await campaign(store.client, { prefix, name: 'sched', value: 'me', ttlSec: 30 });
+  t.after(() => candidate.close());
+  await candidate.elected;
+  await store.txn([], [put('a', '1')], { fence: candidate });
+  let regain = () => {};
+  store.beforeWrite = () => {
+    regain = loseQuorum(t);
+    store.beforeWrite = undefined;
+  };
+  const result = store.txn([{ key: 'k', modRev: 0 }], [put('k', 'once')], { fence: candidate }).then((r) => r, (e: Error) => e);
+  await waitUntil('the write timed out', () => store.unknownOutcomes === 1);
+  regain();
+  // The campaign key goes (a lease expired, say) while the outcome is still being resolved.
+  const c = raw(t);
+  await waitUntil('the campaign key deleted', async () => (await c.txn({ compare: [], failure: [], success: [{ requestDeleteRange: { key: candidate.key } }] }).then(() => true, () => false)), 10_000);
+  const outcome = await result;
+  const stored = await store.get('k');
+  if (outcome instanceof Error) {
+    assert.ok(outcome instanceof FencedError, String(outcome));
+    assert.equal(stored, undefined, 'reported refused: nothing written');
+  } else {
+    assert.equal(outcome.ok, true);
+    assert.equal(stored?.value.toString(), 'once', 'reported ok: written, once');
+    assert.equal(stored?.modRev, outcome.revision);
+  }
 });
 
 test('a txn must fit etcd\'s request limit: a 500 KB secret create fits; a larger one is refused with one line and writes nothing', async (t) => {
