@@ -25,7 +25,7 @@ const TARGET_SEQUENTIAL_PER_S = 700;
 /** Each mode's N calls are made in this many slices, alternating the systems (see abbaOrder). */
 const ROUNDS = 4;
 
-interface Mode {
+export interface Mode {
   key: string;
   label: string;
   n: number;
@@ -35,7 +35,7 @@ interface Mode {
   channels: number;
 }
 
-function modes(quick: boolean): Mode[] {
+export function modes(quick: boolean): Mode[] {
   const n = quick ? 500 : 3000;
   const nBig = quick ? 100 : 500;
   return [
@@ -46,44 +46,45 @@ function modes(quick: boolean): Mode[] {
   ];
 }
 
-interface Workload {
+export interface Workload {
   names: string[];
   payloads: Buffer[];
   /** The same payloads, base64 for the Engine API (encoded before timing, like hush's Buffers). */
   base64: string[];
 }
 
-function sliceOf(w: Workload, from: number, to: number): Workload {
+export function sliceOf(w: Workload, from: number, to: number): Workload {
   return { names: w.names.slice(from, to), payloads: w.payloads.slice(from, to), base64: w.base64.slice(from, to) };
 }
 
-function workload(prefix: string, n: number, bytes: number): Workload {
+export function workload(prefix: string, n: number, bytes: number): Workload {
   const names = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
   const payloads = Array.from({ length: n }, () => randomBytes(bytes));
   return { names, payloads, base64: payloads.map((p) => p.toString('base64')) };
 }
 
 // ---------------------------------------------------------------------------------------------
-// The two systems behind one interface
+// The systems behind one interface (ha-creates.ts adds a manager on etcd)
 
-interface Target {
+export interface Target {
   name: string;
   /** Runs the workload with the mode's concurrency and returns per-call statistics. */
   run(mode: Mode, w: Workload): Promise<RunStats>;
   count(): Promise<number>;
 }
 
-function createSecret(client: ControlClient, name: string, data: Buffer): Promise<void> {
+export function createSecret(client: ControlClient, name: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     client.CreateSecret({ name, data, labels: {} }, (err) => (err ? reject(err) : resolve()));
   });
 }
 
-function hushTarget(manager: RunningManager): Target {
+/** CreateSecret on one manager; 8 per-worker channels for the modes that want them. */
+export function hushTarget(manager: Pick<RunningManager, 'control'>, name = 'hush'): Target {
   const shared = manager.control();
   const perWorker = Array.from({ length: 8 }, (_, i) => manager.control(`bench-${i}`));
   return {
-    name: 'hush',
+    name,
     run(mode, w) {
       return measure(w.names.length, mode.concurrency, (i, worker) =>
         createSecret(mode.channels > 1 ? perWorker[worker % perWorker.length] : shared, w.names[i], w.payloads[i]));
@@ -94,7 +95,7 @@ function hushTarget(manager: RunningManager): Target {
   };
 }
 
-function swarmTarget(swarm: RunningSwarm): Target {
+export function swarmTarget(swarm: RunningSwarm): Target {
   const pools = new Map<number, http.Agent>();
   const pool = (n: number) => {
     if (!pools.has(n)) pools.set(n, swarm.agent(n));

@@ -74,7 +74,7 @@ export interface Cycle {
   revokeCode: string;
 }
 
-interface System {
+export interface System {
   name: 'hush' | 'swarm';
   cycle(i: number): Promise<Cycle>;
 }
@@ -142,7 +142,7 @@ async function loadCluster(manager: RunningManager, control: ControlClient, n: n
   return stop;
 }
 
-function hushSystem(control: ControlClient, agent: RunningAgent, probe: Probe, secretName: string, prefix: string): System {
+export function hushSystem(control: ControlClient, agent: Pick<RunningAgent, 'mount'>, probe: Probe, secretName: string, prefix: string): System {
   return {
     name: 'hush',
     async cycle(i) {
@@ -240,7 +240,7 @@ export interface LifecycleBench {
   targetP99Ms: number;
 }
 
-interface Summary {
+export interface Summary {
   n: number;
   p50: number;
   p99: number;
@@ -250,7 +250,7 @@ interface Summary {
   probeP50: number;
 }
 
-function summarize(cycles: Cycle[], kind: 'deliver' | 'revoke'): Summary {
+export function summarize(cycles: Cycle[], kind: 'deliver' | 'revoke'): Summary {
   const sorted = (f: (c: Cycle) => number) => Float64Array.from(cycles.map(f)).sort();
   const main = sorted(kind === 'deliver' ? (c) => c.deliverMs : (c) => c.revokeMs);
   const call = sorted(kind === 'deliver' ? (c) => c.createCallMs : (c) => c.removeCallMs);

@@ -103,14 +103,22 @@ export async function startManager(opts: ManagerOptions = {}): Promise<RunningMa
     addr: `127.0.0.1:${port}`,
     logLines,
     control(channelKey?: string): ControlClient {
-      const Control = hushProto().Control;
-      // grpc-js shares one connection among clients with the same target and options; a local
-      // subchannel pool plus a distinct option gives each key its own connection.
-      const options: grpc.ChannelOptions = channelKey === undefined ? {} : { 'grpc.use_local_subchannel_pool': 1, 'hush.bench.channel': channelKey };
-      const c = new Control(`unix://${socketPath}`, grpc.credentials.createInsecure(), options);
+      const c = controlClient(socketPath, channelKey);
       clients.push(c);
       return c;
     },
     stop,
   };
+}
+
+/**
+ * A Control client on a manager's unix socket (the caller closes it). Clients with distinct
+ * `channelKey`s get separate channels (HTTP/2 connections).
+ */
+export function controlClient(socketPath: string, channelKey?: string): ControlClient {
+  const Control = hushProto().Control;
+  // grpc-js shares one connection among clients with the same target and options; a local
+  // subchannel pool plus a distinct option gives each key its own connection.
+  const options: grpc.ChannelOptions = channelKey === undefined ? {} : { 'grpc.use_local_subchannel_pool': 1, 'hush.bench.channel': channelKey };
+  return new Control(`unix://${socketPath}`, grpc.credentials.createInsecure(), options);
 }

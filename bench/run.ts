@@ -18,14 +18,18 @@ import { anchorsBench } from './anchors.js';
 import { storeCommitsBench } from './store-commits.js';
 import { caIssueBench } from './ca-issue.js';
 import { cliStartBench } from './cli-start.js';
+import { haCreatesBench } from './ha-creates.js';
+import { failoverBench } from './failover.js';
+import { haLatencyBench } from './ha-latency.js';
 import { cpuPressure, fmtRate, ratio, runAllCleanups, table, type BenchModule, type BenchResult } from './harness.js';
 
 /**
  * Run in this order. revoke, deliver, read and rss run a real agent (FUSE mount) next to the manager;
  * anchors mounts in this process; store and ca time manager parts in this process; cli times CLI
- * processes against a manager.
+ * processes against a manager. ha-creates, ha-latency and failover run managers on a 3-member etcd.
  */
-const BENCHES: BenchModule[] = [createsBench, dispatchBench, revokeBench, deliverBench, readBench, rssBench, anchorsBench, storeCommitsBench, caIssueBench, cliStartBench];
+const BENCHES: BenchModule[] = [createsBench, dispatchBench, revokeBench, deliverBench, readBench, rssBench, anchorsBench, storeCommitsBench, caIssueBench, cliStartBench,
+  haCreatesBench, haLatencyBench, failoverBench];
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --only NAME[,NAME]  run only these benches (repeatable); --list shows the names
