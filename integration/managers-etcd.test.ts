@@ -36,6 +36,32 @@ test('three managers on etcd: init --etcd, two joins, ls shows all three reachab
   assert.equal(table.trim().split('\n').length, 4);
 });
 
+test('manager init --etcd refuses a prefix that already holds a cluster, and bad etcd flags, each with one line', { timeout: 60_000 }, async () => {
+  assert.ok(c, 'the cluster of the first test');
+  const root = mkdtempSync(join(tmpdir(), 'hush-ha-init-'));
+  dirs.push(root);
+  const env = { ...c.managers[0].env, HUSH_STATE_DIR: join(root, 'm') };
+  const urls = c.etcd.endpoints.map((e) => `http://${e}`).join(',');
+  const again = await hush(['manager', 'init', '--listen', '127.0.0.1:4999', '--etcd', urls], { env });
+  assert.equal(again.code, 1);
+  assert.equal(again.stderr, 'Error: etcd under /hush already holds a cluster\n');
+  assert.equal(existsSync(join(root, 'm', 'keyring.json')), false, 'nothing left behind: the directory can be initialised again');
+  for (const [args, want] of [
+    [['--etcd', 'ftp://x:1'], /^Error: invalid --etcd endpoint "ftp:\/\/x:1": expected/],
+    [['--etcd', 'https://127.0.0.1:2379'], /^Error: https:\/\/ etcd endpoints need --etcd-cacert/],
+    [['--etcd', urls, '--etcd-prefix', 'no-slash'], /^Error: invalid --etcd-prefix "no-slash"/],
+    [['--etcd-prefix', '/x'], /^Error: --etcd-prefix, --etcd-cacert, --etcd-cert and --etcd-key need --etcd/],
+  ] as Array<[string[], RegExp]>) {
+    const r = await hush(['manager', 'init', '--listen', '127.0.0.1:4999', ...args], { env });
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, want);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+  // Another prefix in the same etcd is another cluster.
+  const other = await hushOk(['manager', 'init', '--listen', '127.0.0.1:4999', '--etcd', urls, '--etcd-prefix', '/hush-other'], { env });
+  assert.match(other.stdout, /initialised in etcd .*prefix \/hush-other/);
+});
+
 test('a secret created on one manager is listed by every other; a service created on another is placed by the leader', { timeout: 60_000 }, async () => {
   assert.ok(c, 'the cluster of the first test');
   const [a, b, m3] = c.managers;

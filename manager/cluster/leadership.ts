@@ -40,7 +40,7 @@ export interface EtcdLeadershipOptions {
   /** The store's etcd prefix. */
   prefix: string;
   managerId: string;
-  /** Lease TTL in seconds (etcd-ha.md: about 10 s). */
+  /** Lease TTL in seconds (default 8: see manager.ts). */
   ttlSec: number;
   log: Logger;
 }
