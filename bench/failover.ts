@@ -12,7 +12,7 @@
 //       another manager (its stream is served again). Log times are the processes' own Date.now(),
 //       the same clock as the bench's.
 //
-// The election runs with the default lease TTL (10 s, etcd-election.ts) and again with
+// The election runs with the default lease TTL (8 s, manager/manager.ts) and again with
 // HUSH_ELECTION_TTL=5 for (a). Swarm is not measured: its raft elects after ElectionTick (10) x 1 s
 // ticks by default, ~10 s (the anchor the report gives).
 import { randomBytes } from 'node:crypto';
@@ -23,7 +23,7 @@ import { checkInterrupted, fmtMs, percentile, sleep, table, type BenchModule, ty
 import { startBenchHa, type BenchHa, type HaManager, type RunningAgent } from './ha-proc.js';
 import type { ControlClient } from './manager-proc.js';
 
-const DEFAULT_TTL_S = 10;
+const DEFAULT_TTL_S = 8; // manager/manager.ts DEFAULT_ELECTION_TTL_SEC
 const SHORT_TTL_S = 5;
 const POLL_MS = 20;
 const WAIT_MS = 60_000;
