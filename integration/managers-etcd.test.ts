@@ -89,6 +89,25 @@ test('an agent given one manager learns the other two from its stream; a service
     const st = await agent.status();
     return st.managersFrom === 'cluster' && JSON.stringify([...st.managers].sort()) === JSON.stringify(all);
   }, 15_000, { intervalMs: 200 });
+  // Heartbeats stay in the memory of the manager holding the stream: while the three managers beat
+  // their presence records 18 times (6 s, more than the agent's 5 s heartbeat period), etcd sees no
+  // other key change.
+  const store = await openStore(storeConfigFor(a.stateDir));
+  const changed = new Set<string>();
+  let beats = 0;
+  const cancel = store.watch(await store.revision(), (cs) => {
+    for (const ch of cs) {
+      changed.add(ch.key.replace(/[^/]+$/, '*'));
+      if (ch.key.startsWith('/managers/')) beats++;
+    }
+  });
+  try {
+    await waitUntil('18 presence beats', () => beats >= 18, 20_000, { intervalMs: 100 });
+  } finally {
+    cancel();
+    await store.close();
+  }
+  assert.deepEqual([...changed].sort(), ['/managers/*'], 'no write per node heartbeat');
   const value = distinctive();
   const name = `rv-${Date.now()}`;
   await hushOk(['secret', 'create', name, '-'], { env: b.env, input: value });
