@@ -30,6 +30,13 @@ export interface CampaignOptions {
   marginMs?: number;
   /** Called once when the candidate stops leading or stops campaigning (lease lost, resigned, closed). */
   onLost?: (reason: string) => void;
+  /**
+   * The value names one candidate at a time (a manager's id): a campaign key with the same value is
+   * an earlier life of this candidate (a process that died, e.g. kill -9), and its lease is revoked
+   * before campaigning. Left alone it would hold the election for its TTL, and longer if etcd's
+   * leader changes meanwhile (each new raft leader extends every lease by its TTL).
+   */
+  replacesSameValue?: boolean;
 }
 
 export interface Candidate extends Fence {
@@ -87,6 +94,7 @@ export function electionPrefix(prefix: string, name: string): Buffer {
 /** Joins the election: grants a lease, creates the campaign key under it, keeps the lease alive. */
 export async function campaign(client: EtcdClient, opts: CampaignOptions): Promise<Candidate> {
   const ttlSec = opts.ttlSec ?? 5;
+  if (opts.replacesSameValue) await revokeEarlierLives(client, electionPrefix(opts.prefix, opts.name), Buffer.from(opts.value));
   const granted = Date.now(); // before the grant was asked: no later than the lease's real start
   const lease = await client.leaseGrant(ttlSec);
   const ttlMs = lease.ttl * 1000;
@@ -107,6 +115,18 @@ export async function campaign(client: EtcdClient, opts: CampaignOptions): Promi
     throw e;
   }
   return new Campaign(client, opts, key, pfx, lease.id, put.header.revision, ttlMs, marginMs, granted);
+}
+
+/** Revokes the lease of every campaign key under `pfx` holding `value` (the key's last part is its lease id, in hex). */
+async function revokeEarlierLives(client: EtcdClient, pfx: Buffer, value: Buffer): Promise<void> {
+  const { kvs } = await client.range({ key: pfx, rangeEnd: bytesPrefixEnd(pfx) });
+  for (const kv of kvs) {
+    const hex = kv.key.subarray(pfx.length).toString();
+    if (!kv.value.equals(value) || !/^[0-9a-f]{1,16}$/.test(hex)) continue;
+    await client.leaseRevoke(BigInt(`0x${hex}`).toString()).catch((e: grpc.ServiceError) => {
+      if (e.code !== grpc.status.NOT_FOUND) throw e;
+    });
+  }
 }
 
 class Campaign implements Candidate {
