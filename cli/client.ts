@@ -52,6 +52,8 @@ export class Control {
 
   /** No answer: one probe of the socket says whether it is missing, refused, not ours, or overloaded. */
   private async describe(err: RpcError): Promise<string> {
+    // The manager answered UNAVAILABLE itself (its store does not answer, a write lost a race): its words.
+    if (err.code === Status.UNAVAILABLE && err.fromManager && err.details) return err.details;
     if (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED) {
       const { probeSocket, unreachableMessage } = await import('./unreachable.js'); // only when there is no answer
       const path = this.socketPath();

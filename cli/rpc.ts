@@ -21,7 +21,8 @@ const MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
 
 /** A failed call, as grpc-js reports it (code, details, and `CODE NAME: details` as the message). */
 export class RpcError extends Error {
-  constructor(readonly code: number, readonly details: string) {
+  /** @param fromManager the status is the manager's answer (not a failure to reach it) */
+  constructor(readonly code: number, readonly details: string, readonly fromManager = false) {
     super(`${code} ${statusName(code)}: ${details}`);
   }
 }
@@ -140,7 +141,7 @@ export class UnaryClient {
         const status = trailers?.['grpc-status'];
         if (typeof status === 'string') {
           const code = Number(status);
-          if (code !== Status.OK) return settle(new RpcError(code, grpcMessage(trailers!['grpc-message'])));
+          if (code !== Status.OK) return settle(new RpcError(code, grpcMessage(trailers!['grpc-message']), true));
           if (!messages.length) return settle(new RpcError(Status.UNIMPLEMENTED, 'No message received'));
           return settle(undefined, messages[0]);
         }

@@ -203,7 +203,10 @@ export class Manager implements MembershipCheck {
     if (denied) return `certificate ${identity.serial} of node ${denied.nodeId} has been revoked (the node was removed)`;
     // Another manager of the cluster (a removed one's certificate is on the deny list above).
     if (identity.role === 'manager' && state.view.managers.has(identity.nodeId)) return undefined;
-    const node = await state.nodes.find(identity.nodeId);
+    // The view first: a node's every call is authorized here, and must not need etcd to answer
+    // (heartbeats go on through an etcd outage). A node that joined a moment ago through another
+    // manager may not be in this view yet: the store has it.
+    const node = state.view.nodes.get(identity.nodeId) ?? await state.nodes.find(identity.nodeId);
     if (!node) return `node ${identity.nodeId} is not a member of this cluster (removed?)`;
     if (identity.serial === node.certSerial) {
       if (node.previousCertSerial) this.retirePreviousCertificate(state, node.id, node.previousCertSerial);

@@ -144,12 +144,16 @@ export function serviceCommands(service: Command): void {
       if (opts.format !== undefined) printJsonFormat(opts.format, []); // refuses an unknown format before any call
       const control = controlFor(cmd);
       const tasks: Task__Output[] = [];
+      let stale: { warning?: string } | undefined;
       let found = 0;
       const errors = await eachRef(refs, async (service) => {
-        tasks.push(...(await control.call<object, { tasks: Task__Output[] }>('ListTasks', { service })).tasks);
+        const res = await control.call<object, { tasks: Task__Output[]; warning?: string }>('ListTasks', { service });
+        if (res.warning) stale = res;
+        tasks.push(...res.tasks);
         found++;
       }).then(() => undefined, (e: unknown) => e);
       if (errors && !found) throw errors;
+      if (stale) warnIfStale(stale);
       if (opts.quiet) {
         tasks.forEach((t) => console.log(t.id));
       } else {

@@ -94,6 +94,8 @@ export class EtcdLeadership implements Leadership {
     try {
       this.candidate = await campaign(this.store.client, {
         prefix: this.opts.prefix, name: 'hush-sched', value: this.opts.managerId, ttlSec: this.opts.ttlSec,
+        // One process per manager id: a key with this id is a previous process's (killed), not to wait for.
+        replacesSameValue: true,
         onLost: (reason) => {
           if (!this.closed) this.opts.log.warn({ reason }, 'scheduler campaign ended');
           this.set(false);

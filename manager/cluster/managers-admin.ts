@@ -56,7 +56,7 @@ export class ManagersAdmin {
   async remove(ref: string, force: boolean): Promise<string> {
     const m = this.resolve(ref);
     if (m.id === this.presence.managerId) throw failedPrecondition('a manager cannot remove itself: run `hush manager rm` on another manager');
-    if (!force && this.presence.seen(m.id) !== undefined) {
+    if (!force && this.presence.reachable(m.id)) {
       throw failedPrecondition(`manager ${m.id} is running (reachable): stop it first, or use --force`);
     }
     const identityKey = keys.managerIdentityOf(m.id);

@@ -75,16 +75,25 @@ export class ManagerPresence {
     this.unsubscribe?.();
   }
 
-  /** When this manager last saw that one alive (local clock); undefined if never. */
+  /**
+   * When this manager last saw that one alive (local clock), however long ago; undefined if never.
+   * (Node liveness counts its grace from it: a node held by a manager that stopped answering 3 s ago
+   * has had 3 s of its grace, not all of it.)
+   */
   seen(managerId: string): number | undefined {
     if (managerId === this.managerId) return Date.now();
-    const at = this.seenAt.get(managerId);
-    return at !== undefined && Date.now() - at <= MISSED * PRESENCE_MS ? at : undefined;
+    return this.seenAt.get(managerId);
+  }
+
+  /** Whether that manager was seen alive within the last MISSED periods. */
+  reachable(managerId: string): boolean {
+    const at = this.seen(managerId);
+    return at !== undefined && Date.now() - at <= MISSED * PRESENCE_MS;
   }
 
   list(): ManagerState[] {
     return [...this.view.managers.values()]
-      .map((m) => ({ ...m, reachable: this.seen(m.id) !== undefined }))
+      .map((m) => ({ ...m, reachable: this.reachable(m.id) }))
       .sort((a, b) => a.addr.localeCompare(b.addr) || a.id.localeCompare(b.id));
   }
 

@@ -4,6 +4,15 @@ import type { ClusterView } from '../state/view.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { NodeState } from '../state/records.js';
 import type { Logger } from '../../common/log.js';
+import { PRESENCE_MS } from '../cluster/presence.js';
+
+/**
+ * With other managers, every manager rewrites its record every PRESENCE_MS, so the view hears from
+ * the store at least that often. A longer silence means this manager cannot reach the store (etcd
+ * without a quorum, or cut off from it): the node heartbeats it refused meanwhile (authorizing a
+ * node reads the store) are not missed heartbeats.
+ */
+const STORE_SILENCE_MS = 3 * PRESENCE_MS;
 
 export interface LivenessOptions {
   periodMs: number;
@@ -37,6 +46,9 @@ export class Liveness {
   /** Transitions being written, so a burst of heartbeats writes once. */
   private readonly writing = new Set<string>();
   private timer?: NodeJS.Timeout;
+  /** When the view last heard from the store, and when it heard again after a silence (local clock). */
+  private heardAt = Date.now();
+  private storeBackAt = 0;
 
   constructor(private readonly view: ClusterView, private readonly nodes: NodeRegistry,
     private readonly log: Logger, readonly opts: LivenessOptions) {}
@@ -45,6 +57,9 @@ export class Liveness {
     this.timer = setInterval(() => this.sweep(), Math.max(100, Math.min(1000, this.opts.periodMs / 2)));
     this.timer.unref();
     this.unsubscribe = this.view.onChange((changes) => {
+      const now = Date.now();
+      if (now - this.heardAt > STORE_SILENCE_MS) this.storeBackAt = now;
+      this.heardAt = now;
       for (const c of changes) if (c.kind === 'session' && !c.after) this.sessionGoneAt.set(c.id, Date.now());
     });
   }
@@ -90,6 +105,9 @@ export class Liveness {
     const leading = cluster?.leading() ?? true;
     if (cluster && leading && !this.leadingSince) this.leadingSince = now;
     if (!leading) this.leadingSince = 0;
+    // The store is silent: no judging (nothing could be written either) until it answers again, and
+    // then a full grace, in which the nodes' heartbeats get through again.
+    if (cluster && now - this.heardAt > STORE_SILENCE_MS) return;
     for (const node of this.view.nodes.values()) {
       if (node.state === 'down') continue;
       const local = this.lastSeen.get(node.id);
@@ -104,6 +122,7 @@ export class Liveness {
         const holder = session && session.managerId !== cluster.managerId ? cluster.managerSeenAt(session.managerId) : undefined;
         last = Math.max(holder ?? 0, this.sessionGoneAt.get(node.id) ?? 0, this.leadingSince);
       }
+      if (cluster) last = Math.max(last, this.storeBackAt);
       if (last < deadline) this.transition(node.id, 'down', local === undefined && !!cluster);
     }
   }

@@ -1,7 +1,8 @@
 // The Control RPCs behind `hush service` and `hush node update|rm`.
 import type { ControlHandlers } from '../../proto/gen/hush/v1/Control.js';
 import type { ServiceSecretReference__Output } from '../../proto/gen/hush/v1/ServiceSecretReference.js';
-import { invalidArgument } from '../../common/errors.js';
+import { invalidArgument, notFound } from '../../common/errors.js';
+import { validateRef } from '../refs.js';
 import type { Manager } from '../manager.js';
 import type { ReferenceRequest } from '../services/spec.js';
 import { nodeToProto, serviceToProto, taskToProto } from './convert.js';
@@ -43,9 +44,13 @@ export function adminHandlers(ctx: RpcContext, manager: Manager): AdminHandlers 
     }),
     ListTasks: unary(ctx, 'Control.ListTasks', async (req) => {
       const { services, nodes } = manager.unlocked();
-      const serviceId = req.service ? (await services.resolve(req.service)).record.id : undefined;
-      const nodeId = req.node ? (await nodes.resolve(req.node)).id : undefined;
-      return { tasks: services.listTasks({ serviceId, nodeId }).map(taskToProto), warning: manager.staleness() ?? '' };
+      const warning = manager.staleness();
+      // Without etcd the refs are resolved in the manager's view (as docker does: id, name, id prefix).
+      const serviceId = !req.service ? undefined : warning ? inView(manager.unlocked().view.services.values(), req.service, 'service')
+        : (await services.resolve(req.service)).record.id;
+      const nodeId = !req.node ? undefined : warning ? inView(manager.unlocked().view.nodes.values(), req.node, 'node')
+        : (await nodes.resolve(req.node)).id;
+      return { tasks: services.listTasks({ serviceId, nodeId }).map(taskToProto), warning: warning ?? '' };
     }),
 
     UpdateNode: unary(ctx, 'Control.UpdateNode', async (req) => nodeToProto(await manager.unlocked().nodeAdmin.update(req.ref, {
@@ -53,4 +58,16 @@ export function adminHandlers(ctx: RpcContext, manager: Manager): AdminHandlers 
     }))),
     RemoveNode: unary(ctx, 'Control.RemoveNode', async (req) => ({ id: (await manager.unlocked().nodeAdmin.remove(req.ref, req.force)).id })),
   };
+}
+
+/** The id of the record `ref` names in the view: exact id, then exact name (or hostname), then a unique id prefix. */
+function inView(records: Iterable<{ id: string; name?: string; hostname?: string }>, ref: string, kind: 'service' | 'node'): string {
+  validateRef(ref, kind);
+  const all = [...records];
+  const found = all.find((r) => r.id === ref) ?? all.find((r) => (r.name ?? r.hostname) === ref);
+  if (found) return found.id;
+  const prefixed = all.filter((r) => r.id.startsWith(ref));
+  if (prefixed.length === 1) return prefixed[0].id;
+  if (prefixed.length > 1) throw invalidArgument(`${kind} id prefix ${ref} is ambiguous (${prefixed.length} matches)`);
+  throw notFound(`${kind} ${ref} not found`);
 }

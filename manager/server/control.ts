@@ -29,8 +29,9 @@ export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandl
       const state = manager.unlocked();
       const warning = manager.staleness();
       // Without etcd a read would wait out its deadline: the manager's own view answers at once.
-      const secrets = warning ? [...state.view.secrets.values()].sort((a, b) => a.name.localeCompare(b.name)) : await state.secrets.list();
-      return { secrets: secrets.map(secretToProto), warning: warning ?? '' };
+      const fromView = () => [...state.view.secrets.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const read = await readOrView(manager, warning, () => state.secrets.list(), fromView);
+      return { secrets: read.records.map(secretToProto), warning: read.warning };
     }),
     RemoveSecret: unary(ctx, 'Control.RemoveSecret', async (req) => {
       const removed = await manager.unlocked().secrets.remove(req.ref);
@@ -81,13 +82,27 @@ export function controlHandlers(ctx: RpcContext, manager: Manager): ControlHandl
     ListNodes: unary(ctx, 'Control.ListNodes', async () => {
       const state = manager.unlocked();
       const warning = manager.staleness();
-      const nodes = warning
-        ? [...state.view.nodes.values()].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id))
-        : await state.nodes.list();
-      return { nodes: nodes.map(nodeToProto), warning: warning ?? '' };
+      const fromView = () => [...state.view.nodes.values()].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id));
+      const read = await readOrView(manager, warning, () => state.nodes.list(), fromView);
+      return { nodes: read.records.map(nodeToProto), warning: read.warning };
     }),
     GetNode: unary(ctx, 'Control.GetNode', async (req) => nodeToProto(await manager.unlocked().nodes.resolve(req.ref))),
 
     ...adminHandlers(ctx, manager),
   };
+}
+
+/**
+ * A listing read from the store, or from the manager's view (with a warning) when the store is known
+ * to be silent or its read fails on a shared store (etcd without a quorum): an answer that may be
+ * stale, at once, rather than an error after the read's deadline.
+ */
+async function readOrView<T>(manager: Manager, warning: string | undefined, read: () => Promise<T[]>, view: () => T[]): Promise<{ records: T[]; warning: string }> {
+  if (warning) return { records: view(), warning };
+  try {
+    return { records: await read(), warning: '' };
+  } catch (err) {
+    if (!manager.shared) throw err;
+    return { records: view(), warning: `this manager cannot read etcd (${(err as Error).message.split('\n')[0]}): what it lists may be stale` };
+  }
 }

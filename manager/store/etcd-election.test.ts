@@ -219,3 +219,23 @@ test('a leader whose key is deleted under its live lease stops leading at once',
     own.close();
   }
 });
+
+test('replacesSameValue: a key left by an earlier life of the candidate (a killed process) is revoked, not waited for', async () => {
+  const prefix = `/t-${process.pid}-${++n}`;
+  const own = new EtcdClient({ endpoints: cluster.endpoints });
+  try {
+    // What a killed process leaves: its campaign key under a lease that nobody keeps alive, for 30 s.
+    const pfx = electionPrefix(prefix, 'sched');
+    const lease = await client.leaseGrant(30);
+    const dead = Buffer.concat([pfx, Buffer.from(BigInt(lease.id).toString(16))]);
+    await client.txn({ compare: [], success: [{ requestPut: { key: dead, value: Buffer.from('me'), lease: lease.id } }], failure: [] });
+    const startedAt = Date.now();
+    const c = await campaign(own, { prefix, name: 'sched', value: 'me', ttlSec: TTL, replacesSameValue: true });
+    await waitUntil('elected', () => c.leading(), 5000, { intervalMs: 10 });
+    assert.ok(Date.now() - startedAt < TTL * 1000, `elected after ${Date.now() - startedAt} ms`);
+    assert.equal((await client.range({ key: dead })).kvs.length, 0, 'the earlier life\'s key is gone with its lease');
+    await c.close();
+  } finally {
+    own.close();
+  }
+});

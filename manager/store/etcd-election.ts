@@ -10,6 +10,7 @@
 // send time + TTL, so once no answer has come for TTL minus a margin the candidate declares itself
 // no longer leading at once and never uses the lease again. It reports leading only after a txn that
 // saw its key still at its create revision with no older key left (never after the key is gone).
+import * as grpc from '@grpc/grpc-js';
 import { bytesPrefixEnd } from './etcd-layout.js';
 import type { Compare, EtcdClient, TxnRequest, TxnResponse } from './etcd-rpc.js';
 import { FencedError, type Fence } from './store.js';
@@ -29,6 +30,13 @@ export interface CampaignOptions {
   marginMs?: number;
   /** Called once when the candidate stops leading or stops campaigning (lease lost, resigned, closed). */
   onLost?: (reason: string) => void;
+  /**
+   * The value names one candidate at a time (a manager's id): a campaign key with the same value is
+   * an earlier life of this candidate (a process that died, e.g. kill -9), and its lease is revoked
+   * before campaigning. Left alone it would hold the election for its TTL, and longer if etcd's
+   * leader changes meanwhile (each new raft leader extends every lease by its TTL).
+   */
+  replacesSameValue?: boolean;
 }
 
 export interface Candidate extends Fence {
@@ -51,6 +59,29 @@ export interface Candidate extends Fence {
   close(): Promise<void>;
 }
 
+/** How long the lease of a campaign that ended is still revoked, while etcd does not answer. */
+const REVOKE_RETRY_MS = 60_000;
+/** EtcdClient's error once it is closed. */
+const CLIENT_CLOSED = 'etcd client is closed';
+
+/**
+ * Revokes a lease this candidate no longer uses, again and again until etcd says it is gone. Once is
+ * not enough when etcd has no quorum (every candidate steps down then, and its one revoke fails): a
+ * new raft leader extends every lease by its TTL, so the abandoned leases would keep their campaign
+ * keys, and the successors waiting behind them, for another TTL after the quorum is back.
+ */
+function revokeUntilGone(client: EtcdClient, leaseId: string): void {
+  const until = Date.now() + REVOKE_RETRY_MS;
+  const attempt = (delayMs: number): void => {
+    client.leaseRevoke(leaseId).catch((e: grpc.ServiceError) => {
+      // NOT_FOUND: expired or revoked already; a closed client: the process is shutting down.
+      if (e.code === grpc.status.NOT_FOUND || e.message === CLIENT_CLOSED || Date.now() + delayMs > until) return;
+      setTimeout(() => attempt(Math.min(2000, delayMs * 2)), delayMs).unref();
+    });
+  };
+  attempt(200);
+}
+
 /** `compares` plus the fence of a campaign key created at `createRevision`. */
 export function fenceCompares(compares: Compare[], key: Buffer, createRevision: number): Compare[] {
   return [...compares, { result: 'EQUAL', target: 'CREATE', key, createRevision }];
@@ -63,6 +94,7 @@ export function electionPrefix(prefix: string, name: string): Buffer {
 /** Joins the election: grants a lease, creates the campaign key under it, keeps the lease alive. */
 export async function campaign(client: EtcdClient, opts: CampaignOptions): Promise<Candidate> {
   const ttlSec = opts.ttlSec ?? 5;
+  if (opts.replacesSameValue) await revokeEarlierLives(client, electionPrefix(opts.prefix, opts.name), Buffer.from(opts.value));
   const granted = Date.now(); // before the grant was asked: no later than the lease's real start
   const lease = await client.leaseGrant(ttlSec);
   const ttlMs = lease.ttl * 1000;
@@ -78,10 +110,23 @@ export async function campaign(client: EtcdClient, opts: CampaignOptions): Promi
     });
     if (!put.succeeded) throw new Error('etcd election: campaign key already exists');
   } catch (e) {
-    await client.leaseRevoke(lease.id).catch(() => undefined);
+    // The put's outcome may be unknown: a key that did land must not outlive this failed campaign.
+    revokeUntilGone(client, lease.id);
     throw e;
   }
   return new Campaign(client, opts, key, pfx, lease.id, put.header.revision, ttlMs, marginMs, granted);
+}
+
+/** Revokes the lease of every campaign key under `pfx` holding `value` (the key's last part is its lease id, in hex). */
+async function revokeEarlierLives(client: EtcdClient, pfx: Buffer, value: Buffer): Promise<void> {
+  const { kvs } = await client.range({ key: pfx, rangeEnd: bytesPrefixEnd(pfx) });
+  for (const kv of kvs) {
+    const hex = kv.key.subarray(pfx.length).toString();
+    if (!kv.value.equals(value) || !/^[0-9a-f]{1,16}$/.test(hex)) continue;
+    await client.leaseRevoke(BigInt(`0x${hex}`).toString()).catch((e: grpc.ServiceError) => {
+      if (e.code !== grpc.status.NOT_FOUND) throw e;
+    });
+  }
 }
 
 class Campaign implements Candidate {
@@ -191,7 +236,7 @@ class Campaign implements Candidate {
     if (this.ended) return;
     this.end(reason);
     // Stop using the lease; a revoke is harmless if it already expired.
-    this.client.leaseRevoke(this.leaseId).catch(() => undefined);
+    revokeUntilGone(this.client, this.leaseId);
   }
 
   private end(reason: string): void {
