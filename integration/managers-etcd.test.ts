@@ -140,6 +140,22 @@ test('a 200-replica service is placed and removed on etcd although each txn hold
   }
 });
 
+test('a service referencing more secrets than one etcd txn can hold is refused with one clear line, nothing stored', { timeout: 60_000 }, async () => {
+  assert.ok(c, 'the cluster of the first test');
+  const [a] = c.managers;
+  const base = `many-${Date.now()}`;
+  const args: string[] = [];
+  for (let i = 0; i < 130; i++) {
+    await hushOk(['secret', 'create', `${base}-${i}`, '-'], { env: a.env, input: 'x' });
+    args.push('--secret', `${base}-${i}`);
+  }
+  const r = await hush(['service', 'create', '--name', base, ...args], { env: a.env });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^Error: the change is too large for the cluster store: etcd store: this txn has \d+ ops, over etcd's limit of 127 .*nothing was written\n$/);
+  const ls = await hushOk(['service', 'ls'], { env: a.env });
+  assert.doesNotMatch(ls.stdout, new RegExp(base));
+});
+
 test('manager rm: refuses itself and a running manager; removes a stopped one, which then cannot start', { timeout: 60_000 }, async () => {
   assert.ok(c, 'the cluster of the first test');
   const [a, , m3] = c.managers;

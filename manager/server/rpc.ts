@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HushError } from '../../common/errors.js';
 import { DISK_FULL_MESSAGE, DiskFullError } from '../../common/disk-full.js';
+import { OutcomeUnknownError, TxnTooLargeError } from '../store/store.js';
 import type { Logger } from '../../common/log.js';
 import type { Authorizer, Caller, Transport } from '../auth/authorize.js';
 import { callerOf } from './callers.js';
@@ -43,6 +44,9 @@ export function toServiceError(err: unknown, log: Logger, rpc: string): Partial<
     }
     return { code: grpc.status.RESOURCE_EXHAUSTED, details: DISK_FULL_MESSAGE };
   }
+  // The etcd store's own verdicts, in its words (they name no request data).
+  if (err instanceof TxnTooLargeError) return { code: grpc.status.INVALID_ARGUMENT, details: `the change is too large for the cluster store: ${err.message}` };
+  if (err instanceof OutcomeUnknownError) return { code: grpc.status.UNAVAILABLE, details: err.message };
   if (storeDidNotAnswer(err)) {
     const now = Date.now();
     if (now - storeDownLoggedAtMs >= STORE_DOWN_LOG_EVERY_MS) {

@@ -210,7 +210,7 @@ test('a txn must fit etcd\'s op limit (128, less the counter): 127 ops commit, 1
   const store = await fresh(t);
   const ops = (n: number, p: string) => Array.from({ length: n }, (_, i) => put(`${p}/${i}`, 'v'));
   assert.deepEqual(await store.txn([], ops(127, 'a')), { ok: true, revision: 1 });
-  await assert.rejects(store.txn([], ops(128, 'b')), /^RangeError: etcd store: this txn has 128 ops, over etcd's limit of 127 \(--max-txn-ops, less the revision counter\); nothing was written$/);
+  await assert.rejects(store.txn([], ops(128, 'b')), /^TxnTooLargeError: etcd store: this txn has 128 ops, over etcd's limit of 127 \(--max-txn-ops, less the revision counter\); nothing was written$/);
   const compares = Array.from({ length: 300 }, (_, i) => ({ key: `c/${i}`, modRev: 0 }));
   assert.deepEqual(await store.txn(compares, [put('c/0', 'x')]), { ok: true, revision: 2 });
   assert.deepEqual(await store.txn(compares, [put('c/1', 'x')]), { ok: false, revision: 2 });

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { DiskFullError } from '../../common/disk-full.js';
-import { CompactedError, FencedError, type Change, type Compare, type Fence, type KV, type Op, type Store, type TxnOptions, type TxnResult } from './store.js';
+import { CompactedError, FencedError, OutcomeUnknownError, TxnTooLargeError, type Change, type Compare, type Fence, type KV, type Op, type Store, type TxnOptions, type TxnResult } from './store.js';
 import { checkKey, checkWatchFrom, validateTxn, type CheckedTxn } from './txn-rules.js';
 import { Watcher } from './watcher.js';
 import { EtcdClient, etcdMessage, type EtcdConnection, type RequestOp, type TxnRequest, type TxnResponse, type KeyValue, type RangeRequest } from './etcd-rpc.js';
@@ -194,11 +194,11 @@ export class EtcdStore implements Store {
         failure: [{ requestRange: { key: this.l.counter } }, ...(fence ? [{ requestRange: { key: fence.key, keysOnly: true } }] : [])],
       };
       if (writes.length > this.maxTxnOps) {
-        throw new RangeError(`etcd store: this txn has ${t.ops.length} ops, over etcd's limit of ${this.maxTxnOps - 1} (--max-txn-ops, less the revision counter); nothing was written`);
+        throw new TxnTooLargeError(`etcd store: this txn has ${t.ops.length} ops, over etcd's limit of ${this.maxTxnOps - 1} (--max-txn-ops, less the revision counter); nothing was written`);
       }
       const size = this.client.txnSize(req);
       if (size > this.maxRequestBytes) {
-        throw new RangeError(`etcd store: this txn is ${size} bytes, over etcd's request limit of ${this.maxRequestBytes} bytes (--max-request-bytes); nothing was written`);
+        throw new TxnTooLargeError(`etcd store: this txn is ${size} bytes, over etcd's request limit of ${this.maxRequestBytes} bytes (--max-request-bytes); nothing was written`);
       }
       let committedAt: number | undefined;
       try {
@@ -267,7 +267,7 @@ export class EtcdStore implements Store {
         if (isNoSpace(e)) return this.appliedDespiteNoSpace(guardMod, next, opId);
         if (DEFINITE.has((e as grpc.ServiceError).code)) throw new Error(`etcd store: txn refused: ${etcdMessage(e)}`);
         if (Date.now() + delay > deadline) {
-          throw new Error(`etcd store: the write's outcome is unknown (etcd unreachable: ${etcdMessage(cause)}); it may have committed: check before retrying`);
+          throw new OutcomeUnknownError(`etcd store: the write's outcome is unknown (etcd unreachable: ${etcdMessage(cause)}); it may have committed: check before retrying`);
         }
         await new Promise((res) => setTimeout(res, delay));
       }

@@ -113,6 +113,22 @@ export interface Store {
 
 export { DiskFullError } from '../../common/disk-full.js';
 
+/** A txn over the backend's limits (etcd's request size or op count): refused before it is sent, nothing written. */
+export class TxnTooLargeError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TxnTooLargeError';
+  }
+}
+
+/** A write whose outcome could not be learned (etcd unreachable): it may have committed. */
+export class OutcomeUnknownError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutcomeUnknownError';
+  }
+}
+
 /** The requested revision's history has been pruned; re-read with range() and watch from its revision. */
 export class CompactedError extends Error {
   /**
