@@ -68,6 +68,8 @@ export class EtcdLeadership implements Leadership {
 
   onChange(listener: (leading: boolean) => void): () => void {
     this.listeners.add(listener);
+    // Elected before this listener came (the campaign starts with the constructor): it hears so too.
+    if (this.isLeading) queueMicrotask(() => { if (this.isLeading && this.listeners.has(listener)) listener(true); });
     return () => this.listeners.delete(listener);
   }
 
