@@ -21,7 +21,7 @@ import { SessionRecords } from './dispatcher/session-records.js';
 import { readManagerId } from './cluster/manager-id.js';
 import { EtcdLeadership, soleLeadership, type Leadership } from './cluster/leadership.js';
 import { LeaderDuties } from './cluster/leader-duties.js';
-import { ManagerPresence } from './cluster/presence.js';
+import { ManagerPresence, STORE_SILENCE_MS } from './cluster/presence.js';
 import { ManagersAdmin } from './cluster/managers-admin.js';
 import { EtcdStore } from './store/etcd.js';
 import { Compactor } from './store/etcd-compaction.js';
@@ -42,7 +42,6 @@ export const DEFAULT_HEARTBEAT: LivenessOptions = { periodMs: 5000, missed: 3 };
 // (etcd-ha.md's figure) the successor took over after up to 10.4 s (bench/failover.ts), over the 10 s
 // hush promises for new placements; 8 s keeps it under, and still rides out a 2 s etcd leader election.
 const DEFAULT_ELECTION_TTL_SEC = 8;
-const STALE_AFTER_MS = 3000;
 
 export interface Unlocked {
   dek: Buffer;
@@ -180,13 +179,13 @@ export class Manager implements MembershipCheck {
 
   /**
    * Why reads may be stale, or undefined: on etcd every manager heartbeats each second, so a view
-   * that heard nothing for STALE_AFTER_MS has lost etcd (no quorum, or cut off from it).
+   * that heard nothing for STORE_SILENCE_MS has lost etcd (no quorum, or cut off from it).
    */
   staleness(): string | undefined {
     const view = this.state?.view;
     if (!this.shared || !view) return undefined;
     const quiet = Date.now() - view.lastHeardAt;
-    if (quiet <= STALE_AFTER_MS) return undefined;
+    if (quiet <= STORE_SILENCE_MS) return undefined;
     return `this manager has not heard from etcd for ${Math.round(quiet / 1000)} s: what it lists may be stale`;
   }
 

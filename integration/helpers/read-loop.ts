@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './manager.js';
+import { followJsonLines } from './json-lines.js';
 
 export interface ReadLoopReport {
   /** Successful open + read + close rounds. */
@@ -31,21 +32,11 @@ export function startReadLoop(path: string, intervalMs = 5, timeoutMs = 10_000):
   loops.add(p);
   p.once('exit', () => loops.delete(p));
   p.stdin.on('error', () => {});
-  let buf = '';
   let err = '';
   const waiting: Array<(r: ReadLoopReport) => void> = [];
   p.stderr.setEncoding('utf8');
   p.stderr.on('data', (s: string) => { err += s; });
-  p.stdout.setEncoding('utf8');
-  p.stdout.on('data', (s: string) => {
-    buf += s;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buf.slice(0, nl)) as ReadLoopReport;
-      buf = buf.slice(nl + 1);
-      waiting.shift()?.(line);
-    }
-  });
+  followJsonLines(p.stdout, (line) => waiting.shift()?.(line as unknown as ReadLoopReport));
   const ask = (cmd: string) => new Promise<ReadLoopReport>((resolve, reject) => {
     if (p.exitCode !== null || p.signalCode !== null) return reject(new Error(`read loop on ${path} has exited; stderr: ${err}`));
     const timer = setTimeout(() => {

@@ -8,6 +8,7 @@ import { failedPrecondition, invalidArgument, notFound, permissionDenied, unavai
 import { newId } from '../../common/ids.js';
 import { quote } from '../../common/printable.js';
 import { HOSTNAME } from '../refs.js';
+import { isHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/log.js';
 import { keyringGrant, type KeyringGrant } from '../crypto/keyring.js';
 import { etcdSettingsOf, type EtcdSettings } from '../store/state-config.js';
@@ -27,8 +28,6 @@ export interface ManagerJoinGrant {
   etcd: EtcdSettings;
   keyring: KeyringGrant;
 }
-
-const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/;
 
 export class ManagersAdmin {
   constructor(private readonly store: Store, private readonly view: ClusterView, private readonly presence: ManagerPresence,
@@ -83,8 +82,7 @@ export class ManagersAdmin {
     if (!etcd) {
       throw failedPrecondition('this cluster runs on the embedded SQLite store, which only one manager can use: move it to etcd first (`hush manager migrate`)');
     }
-    const m = HOST_PORT.exec(req.listenAddr);
-    if (!m || Number(m[2]) > 65535 || Number(m[2]) === 0) throw invalidArgument(`invalid listen address ${quote(req.listenAddr.slice(0, 80))}: expected HOST:PORT with a port`);
+    if (!isHostPort(req.listenAddr) || /:0+$/.test(req.listenAddr)) throw invalidArgument(`invalid listen address ${quote(req.listenAddr.slice(0, 80))}: expected HOST:PORT with a port`);
     if (!HOSTNAME.test(req.hostname) && !isIP(req.hostname)) throw invalidArgument(`invalid hostname ${quote(req.hostname.slice(0, 80))}`);
     const id = newId();
     const { record } = issueManagerIdentity(this.cluster.ca, this.dek, { ...this.cluster.record, listenAddr: req.listenAddr }, id);

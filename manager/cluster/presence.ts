@@ -11,6 +11,9 @@ import { VERSION } from '../../common/version.js';
 
 export const PRESENCE_MS = 1000;
 const MISSED = 3;
+/** Every manager rewrites its record each PRESENCE_MS, so a view of a shared store hears from it at
+ *  least that often: silent for this long, the manager has lost the store (no quorum, or cut off). */
+export const STORE_SILENCE_MS = MISSED * PRESENCE_MS;
 
 export interface ManagerState extends ManagerRecord {
   reachable: boolean;

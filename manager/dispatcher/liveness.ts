@@ -4,15 +4,7 @@ import type { ClusterView } from '../state/view.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { NodeState } from '../state/records.js';
 import type { Logger } from '../../common/log.js';
-import { PRESENCE_MS } from '../cluster/presence.js';
-
-/**
- * With other managers, every manager rewrites its record every PRESENCE_MS, so the view hears from
- * the store at least that often. A longer silence means this manager cannot reach the store (etcd
- * without a quorum, or cut off from it): the node heartbeats it refused meanwhile (authorizing a
- * node reads the store) are not missed heartbeats.
- */
-const STORE_SILENCE_MS = 3 * PRESENCE_MS;
+import { STORE_SILENCE_MS } from '../cluster/presence.js';
 
 export interface LivenessOptions {
   periodMs: number;
@@ -46,8 +38,10 @@ export class Liveness {
   /** Transitions being written, so a burst of heartbeats writes once. */
   private readonly writing = new Set<string>();
   private timer?: NodeJS.Timeout;
-  /** When the view last heard from the store, and when it heard again after a silence (local clock). */
-  private heardAt = Date.now();
+  /** Whether the last sweep found the store silent, and when the view heard from it again after a
+   *  silence (local clock): the node heartbeats refused meanwhile (authorizing a node may read the
+   *  store) are not missed heartbeats. */
+  private storeSilent = false;
   private storeBackAt = 0;
 
   constructor(private readonly view: ClusterView, private readonly nodes: NodeRegistry,
@@ -57,9 +51,6 @@ export class Liveness {
     this.timer = setInterval(() => this.sweep(), Math.max(100, Math.min(1000, this.opts.periodMs / 2)));
     this.timer.unref();
     this.unsubscribe = this.view.onChange((changes) => {
-      const now = Date.now();
-      if (now - this.heardAt > STORE_SILENCE_MS) this.storeBackAt = now;
-      this.heardAt = now;
       for (const c of changes) if (c.kind === 'session' && !c.after) this.sessionGoneAt.set(c.id, Date.now());
     });
   }
@@ -107,7 +98,14 @@ export class Liveness {
     if (!leading) this.leadingSince = 0;
     // The store is silent: no judging (nothing could be written either) until it answers again, and
     // then a full grace, in which the nodes' heartbeats get through again.
-    if (cluster && now - this.heardAt > STORE_SILENCE_MS) return;
+    if (cluster && now - this.view.lastHeardAt > STORE_SILENCE_MS) {
+      this.storeSilent = true;
+      return;
+    }
+    if (this.storeSilent) {
+      this.storeSilent = false;
+      this.storeBackAt = this.view.lastHeardAt;
+    }
     for (const node of this.view.nodes.values()) {
       if (node.state === 'down') continue;
       const local = this.lastSeen.get(node.id);
