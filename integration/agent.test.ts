@@ -19,7 +19,7 @@ import {
 } from './helpers/manager.js';
 import { cleanUpAgents, startAgent as startAgentProc, type RunningAgent } from './helpers/agent-process.js';
 import { allMounts, canonical, ensureUnmounted, mountsAt, waitUnmounted } from './helpers/mounts.js';
-import { catFile, listDir, sh, statFile, type StatResult } from './helpers/proc.js';
+import { catFile, listDir, sh, statFile, type RunResult, type StatResult } from './helpers/proc.js';
 import { killReaders, openReader } from './helpers/fd-reader.js';
 import { waitUntil } from '../common/testing/wait.js';
 
@@ -66,6 +66,12 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** Byte equality that never prints the bytes. */
 function assertBytes(actual: Buffer, expected: Buffer, what: string): void {
   assert.ok(actual.equals(expected), `${what}: got ${actual.length} bytes (sha256 ${sha(actual).slice(0, 12)}), want ${expected.length} bytes (sha256 ${sha(expected).slice(0, 12)})`);
+}
+
+/** What `cat` read, with its exit and error line when it failed (never the bytes). */
+function assertRead(r: RunResult, expected: Buffer, what: string): void {
+  const failed = r.code !== 0 ? ` (cat exit ${r.code ?? r.signal}${r.timedOut ? ', timed out' : ''}: ${r.stderr.trim()})` : '';
+  assertBytes(r.stdout, expected, `${what}${failed}`);
 }
 
 function agentDirs(name: string): { stateDir: string; mount: string } {
@@ -346,9 +352,13 @@ test('a node entitled to more than one gRPC message can carry (140 secrets of ~5
     assert.ok(big.reduce((n, v) => n + v.length, 0) > 64 * 1024 * 1024, 'more than the agent\'s 64 MiB receive limit');
     await unary(control, 'CreateService', { name: 'big', replicas: 1, secrets: refs, constraints: ['node.hostname==node-a'] }, 30_000);
     await waitFile(join(A.mount, 'big', 'f139'), big[139], 60_000);
-    for (const i of [0, 1, 70, 138]) assertBytes((await catFile(join(A.mount, 'big', `f${i}`))).stdout, big[i], `f${i}`);
+    for (const i of [0, 1, 70, 138]) assertRead(await catFile(join(A.mount, 'big', `f${i}`)), big[i], `f${i}`);
     const [task] = (await A.status()).tasks.filter((t) => t.name === 'big.1');
     assert.equal(task?.files.length, 140, 'the agent status lists all 140 files');
+  } catch (err) {
+    // What the daemons said of node states and the connection meanwhile (they never log a value).
+    const said = (logs: LogLine[]) => logs.filter((l) => /node (down|ready)|heartbeat|stream|reconnect|assign/i.test(String(l.msg))).slice(-20).map((l) => JSON.stringify(l)).join('\n');
+    throw new Error(`${(err as Error).message}\nmanager:\n${said(run1.logs)}\nagent:\n${said(A.logs)}`);
   } finally {
     await rmServices(m1.env, 'big');
     control.close();

@@ -265,6 +265,31 @@ describe('dispatcher (shared manager)', () => {
     p.other.close();
   });
 
+  test('a manager held still (SIGSTOP) past the heartbeat grace does not mark its heartbeating nodes down when it resumes', async () => {
+    const p = await pairWithTask('stall');
+    const hm = p.holder.messages.length;
+    const downsBefore = c.run.logs.filter((l) => l.msg === 'node down: missed heartbeats').length;
+    const pid = c.run.proc.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // Heartbeats queue unread in the manager's sockets: wait until they span more than the grace
+      // (3 missed periods), the oldest still within its 5 s deadline.
+      await waitUntil('4 heartbeats unanswered', () => p.holder.heartbeatsInFlight >= 4, WAIT_MS, { intervalMs: 50 });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitUntil('the paused heartbeats answered', () => p.holder.heartbeatsInFlight === 0 && p.other.heartbeatsInFlight === 0, WAIT_MS);
+    // A node marked down would lose its task: the orchestrator places it elsewhere at once.
+    const tasks = await ps(p.service);
+    assert.deepEqual(tasks.map((x) => x.nodeId), [p.holder.id], 'the task stayed on its node');
+    assert.equal(await c.nodeState(p.holder.id), 'ready');
+    assert.deepEqual(c.run.logs.filter((l) => l.msg === 'node down: missed heartbeats').slice(downsBefore), [], 'no node was marked down');
+    assert.deepEqual(flatten(p.holder.messages, hm), [], 'the node was told nothing');
+    await c.hush(['service', 'rm', p.service]);
+    p.holder.close();
+    p.other.close();
+  });
+
   test('node rm --force: the stream ends with PERMISSION_DENIED at once, the certificate is refused, the task is rescheduled', async (t) => {
     const p = await pairWithTask('rm');
     const om = p.other.messages.length;

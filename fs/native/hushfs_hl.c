@@ -201,6 +201,7 @@ static bool answer_read(int fd, const char *buf, size_t len) {
   struct fuse_out_header out = { .error = 0, .unique = in.unique };
   struct iovec iov[2] = { { &out, sizeof out }, { NULL, 0 } };
   struct fuse_read_in arg = { 0 };
+  blob_t *held = NULL;
   /* fh, offset, size: the same in every protocol minor version */
   if (len < sizeof in + offsetof(struct fuse_read_in, read_flags)) {
     out.error = -EIO;
@@ -210,8 +211,14 @@ static bool answer_read(int fd, const char *buf, size_t len) {
     if (!h) out.error = -EBADF;
     else if (__atomic_load_n(&h->binding->revoked, __ATOMIC_ACQUIRE)) out.error = -EACCES;
     else if (arg.offset < h->blob->len) {
-      size_t n = h->blob->len - (size_t) arg.offset;
-      iov[1].iov_base = h->blob->data + arg.offset;
+      /* The kernel keeps the file open until this READ is answered (even for a killed reader), but
+         the answer itself lets the reader close it: RELEASE may run on another thread while writev
+         is still returning. Our own reference keeps the bytes until then (ASan's writev interceptor
+         reads the iovec after the call). */
+      held = h->blob;
+      blob_ref(held);
+      size_t n = held->len - (size_t) arg.offset;
+      iov[1].iov_base = held->data + arg.offset;
       iov[1].iov_len = n < arg.size ? n : arg.size;
     }
   }
@@ -219,6 +226,7 @@ static bool answer_read(int fd, const char *buf, size_t len) {
   /* A failure (ENOENT: the request was interrupted; ENODEV: the connection is gone) needs no answer:
      the next read of the device tells the loop. */
   (void) writev(fd, iov, iov[1].iov_len ? 2 : 1);
+  if (held) blob_unref(held);
   return true;
 }
 

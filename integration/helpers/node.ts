@@ -108,9 +108,14 @@ export class TestNode {
     this.stream = undefined;
   }
 
+  /** Heartbeats sent and not answered yet. */
+  heartbeatsInFlight = 0;
+
   heartbeat(): Promise<{ periodMs: number }> {
-    return new Promise((resolve, reject) =>
-      this.client.Heartbeat({}, { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : resolve(res as { periodMs: number }))));
+    this.heartbeatsInFlight++;
+    return new Promise<{ periodMs: number }>((resolve, reject) =>
+      this.client.Heartbeat({}, { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : resolve(res as { periodMs: number }))))
+      .finally(() => { this.heartbeatsInFlight--; });
   }
 
   startHeartbeats(periodMs: number): void {

@@ -9,6 +9,8 @@ import { STORE_SILENCE_MS } from '../cluster/presence.js';
 export interface LivenessOptions {
   periodMs: number;
   missed: number;
+  /** The local clock (tests drive their own). */
+  now?: () => number;
 }
 
 /**
@@ -28,7 +30,8 @@ export interface LivenessCluster {
 
 export class Liveness {
   private readonly lastSeen = new Map<string, number>();
-  private readonly startedAt = Date.now();
+  private readonly now: () => number;
+  private readonly startedAt: number;
   /** Set by the manager when its store is shared with other managers. */
   cluster?: LivenessCluster;
   /** When this manager's current term began, or it last saw each node's session end (local clock). */
@@ -43,15 +46,23 @@ export class Liveness {
    *  store) are not missed heartbeats. */
   private storeSilent = false;
   private storeBackAt = 0;
+  /** When the last sweep ran, and when this manager's event loop last came back from a stall
+   *  (local clock): heartbeats that arrived during a stall are still unread behind the sweep. */
+  private lastSweepAt: number;
+  private loopBackAt = 0;
 
   constructor(private readonly view: ClusterView, private readonly nodes: NodeRegistry,
-    private readonly log: Logger, readonly opts: LivenessOptions) {}
+    private readonly log: Logger, readonly opts: LivenessOptions) {
+    this.now = opts.now ?? Date.now;
+    this.startedAt = this.lastSweepAt = this.now();
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.sweep(), Math.max(100, Math.min(1000, this.opts.periodMs / 2)));
+    this.lastSweepAt = this.now();
+    this.timer = setInterval(() => this.sweep(), this.sweepEveryMs);
     this.timer.unref();
     this.unsubscribe = this.view.onChange((changes) => {
-      for (const c of changes) if (c.kind === 'session' && !c.after) this.sessionGoneAt.set(c.id, Date.now());
+      for (const c of changes) if (c.kind === 'session' && !c.after) this.sessionGoneAt.set(c.id, this.now());
     });
   }
 
@@ -62,7 +73,7 @@ export class Liveness {
 
   /** The node proved it is alive (heartbeat, or a stream opened). */
   seen(nodeId: string): void {
-    this.lastSeen.set(nodeId, Date.now());
+    this.lastSeen.set(nodeId, this.now());
     if (this.view.nodes.get(nodeId)?.state !== 'ready') this.transition(nodeId, 'ready');
   }
 
@@ -86,11 +97,21 @@ export class Liveness {
   released(nodeId: string): void {
     if (!this.cluster) return;
     this.lastSeen.delete(nodeId);
-    this.sessionGoneAt.set(nodeId, Date.now());
+    this.sessionGoneAt.set(nodeId, this.now());
   }
 
-  private sweep(): void {
-    const now = Date.now();
+  private get sweepEveryMs(): number {
+    return Math.max(100, Math.min(1000, this.opts.periodMs / 2));
+  }
+
+  /** One pass over the nodes (the timer's; tests call it with their own clock). */
+  sweep(): void {
+    const now = this.now();
+    // This sweep is late by more than half a period: the manager's own event loop was held (a long
+    // synchronous job, the host starved of CPU). The timers run before the sockets are read, so the
+    // heartbeats sent meanwhile are not seen yet: every node gets a full grace from now.
+    if (now - this.lastSweepAt > this.sweepEveryMs + this.opts.periodMs / 2) this.loopBackAt = now;
+    this.lastSweepAt = now;
     const deadline = now - this.opts.periodMs * this.opts.missed;
     const cluster = this.cluster;
     const leading = cluster?.leading() ?? true;
@@ -121,6 +142,7 @@ export class Liveness {
         last = Math.max(holder ?? 0, this.sessionGoneAt.get(node.id) ?? 0, this.leadingSince);
       }
       if (cluster) last = Math.max(last, this.storeBackAt);
+      last = Math.max(last, this.loopBackAt);
       if (last < deadline) this.transition(node.id, 'down', local === undefined && !!cluster);
     }
   }

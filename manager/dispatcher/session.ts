@@ -17,6 +17,33 @@ import type { SealChain } from '../../common/session-seal.js';
 import { versionKey } from '../../common/version-key.js';
 import type { PayloadLease, SharedPayloads } from './shared-payloads.js';
 
+/** Plaintext unsealed per turn of the event loop at most (about 10 ms of XSalsa20-Poly1305 here). */
+const UNSEAL_BYTES_PER_TURN = 1 << 20;
+
+/**
+ * The added secrets' payloads, each settled, read one after another with a turn of the event loop
+ * whenever a megabyte has been unsealed: a node entitled to 70 MB would otherwise hold this manager
+ * for seconds (every call waiting, heartbeats unread until their nodes look down).
+ */
+async function leaseInTurns(payloads: SharedPayloads, added: readonly SecretAssignment[]): Promise<PromiseSettledResult<PayloadLease>[]> {
+  const results: PromiseSettledResult<PayloadLease>[] = [];
+  let sinceTurn = 0;
+  for (const s of added) {
+    try {
+      const lease = await payloads.lease(s.id, s.version);
+      results.push({ status: 'fulfilled', value: lease });
+      sinceTurn += lease.data.length;
+    } catch (reason) {
+      results.push({ status: 'rejected', reason });
+    }
+    if (sinceTurn >= UNSEAL_BYTES_PER_TURN) {
+      sinceTurn = 0;
+      await setImmediate();
+    }
+  }
+  return results;
+}
+
 /** How this stream's payloads travel: sealed with the agent's chain, or (an older agent) in TLS only. */
 export type StreamSeal = { chain: SealChain; managerPublicKey: Buffer } | undefined;
 
@@ -86,7 +113,7 @@ export class Session {
           if (this.managersNews) await this.sendManagers();
           continue;
         }
-        const leases = await Promise.allSettled(diff.secretsAdded.map((s) => this.payloads.lease(s.id, s.version)));
+        const leases = await leaseInTurns(this.payloads, diff.secretsAdded);
         const failed = leases.find((l): l is PromiseRejectedResult => l.status === 'rejected');
         if (failed) {
           for (const l of leases) if (l.status === 'fulfilled') l.value.release();
