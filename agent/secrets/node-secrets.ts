@@ -84,6 +84,12 @@ export class NodeSecrets implements ProjectedState, ViewSource, VersionHolds, Ta
     return () => this.listeners.delete(listener);
   }
 
+  /** The tasks and the versions they use, for a hand-off to a successor (agent/handoff-state.ts);
+   *  the payloads are this object's own buffers: copy, never keep. */
+  handoffState(): { tasks: NodeTask[]; secrets: SecretPayload[] } {
+    return { tasks: this.taskList(), secrets: [...this.versions.values()].filter((h) => !h.dropped).map((h) => h.payload) };
+  }
+
   taskList(): NodeTask[] {
     return [...this.tasks.values()];
   }
