@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { NodeSecrets } from '../../agent/secrets/node-secrets.js';
 import { mountSecretsNativeLowLevel, type NativeEngineMount } from './native.js';
 import { cleanup, errorCode, payload, ref, run, task, tempMountPoint, trackedMount, unmount, waitFor } from '../test/fixtures.js';
-import { readHandle, viewScenarios } from '../test/view-scenarios.js';
+import { listInOrder, readHandle, viewScenarios } from '../test/view-scenarios.js';
 import { nativeEngine } from '../test/native-engine.js';
 
 const mount = (mp: string, secrets: NodeSecrets): Promise<NativeEngineMount> => trackedMount(mountSecretsNativeLowLevel, mp, secrets);
@@ -60,6 +60,22 @@ describe('native-ll engine: inode numbers and file handles', { timeout: 120_000 
       } finally {
         await unmount(m2);
       }
+    } finally {
+      await unmount(m);
+    }
+  });
+
+  it('a root listing spread over several READDIRs lists every name once, in order, before and after a change', async () => {
+    const secrets = new NodeSecrets();
+    const many = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => task(`t${from + i}`, `task-with-a-rather-long-name-${String(from + i).padStart(4, '0')}.1`, `svc${from + i}`, [ref('s1', 1, 'f')]));
+    secrets.replaceAll(many(0, 300), [payload('s1', 1, 'x')]);
+    const m = await mount(await tempMountPoint(), secrets);
+    try {
+      assert.equal(secrets.view().rootNames.length, 600, 'task dirs and service aliases: well over one 4 KiB READDIR');
+      assert.deepEqual(await listInOrder(m.mountPoint), secrets.view().rootNames);
+      secrets.apply(many(300, 320), ['t5', 't150'], []);
+      assert.deepEqual(await listInOrder(m.mountPoint), secrets.view().rootNames, 'after a change');
     } finally {
       await unmount(m);
     }

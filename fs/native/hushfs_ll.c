@@ -5,7 +5,7 @@
 // Inode numbers: the root is 1 (FUSE_ROOT_ID); any other path's is a 64-bit hash of the path (FNV-1a,
 // then the splitmix64 finalizer; never 0 or 1), so the number depends on the path alone: the same
 // across tree changes, processes and machines. The kernel learns a number from LOOKUP only; the
-// table `inos` maps it back to its path while the kernel holds it (LOOKUP counts, FORGET uncounts),
+// table by_ino (hushfs_ids.c) maps it back to its path while the kernel holds it (LOOKUP counts, FORGET uncounts),
 // and every operation then looks the path up in the tree under the read lock: the tree stays the one
 // truth (a path removed is ENOENT at once, whatever inode the kernel still has). A collision (two
 // paths, one hash: odds ~n²/2⁶⁵) is resolved by probing: the later path takes the next salted hash;
@@ -15,7 +15,8 @@
 // File handles: fh is a small integer, a slot of the table `handles` (slot + 1; 0 is none), whose
 // handle_t holds the blob and binding references as hushfs_hl.c's does: an fd keeps reading the
 // version it opened after a rotation, and its reads fail with EACCES once the binding is revoked.
-// The table is the engine's, not libfuse's, so a successor can later be handed it (ids, not pointers).
+// Both tables are the engine's (hushfs_ids.c), not libfuse's, so a successor can later be handed
+// them (numbers, not pointers).
 //
 // READ: fuse_reply_buf from the blob's own bytes. In 2.9.9 it only points an iovec at them
 // (send_reply → fuse_chan_send → the kernel channel's writev): no copy, no malloc (fuse_reply_iov
@@ -28,13 +29,13 @@
 #define _GNU_SOURCE
 #define FUSE_USE_VERSION 26
 #include "hushfs_ll.h"
+#include "hushfs_ids.h"
 
 #include <fuse_lowlevel.h>
 #include <fuse_opt.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,15 +50,6 @@
    channel on an fd, the first step of adopting a connection too. */
 struct fuse_chan *fuse_kern_chan_new(int fd);
 
-#define PATH_MAX_LEN (1 + NAME_BYTES_MAX + 1 + NAME_BYTES_MAX) /* "/DIR/FILE" */
-#define PROBES 16
-
-typedef struct {
-  uint64_t ino;
-  uint64_t nlookup; /* the kernel's references (LOOKUP replies not yet forgotten) */
-  const char *path; /* the key of its by_path node */
-} inode_t;
-
 /* The options fuse_mount leaves (the high-level ones, which this engine applies itself). */
 typedef struct {
   int direct_io;
@@ -68,136 +60,8 @@ typedef struct {
   engine_t *e;
   struct fuse_session *se;
   ll_opts_t opts;
-  pthread_mutex_t lock; /* inos and handles */
-  map_t by_ino;  /* "%016" PRIx64 → inode_t* (root not in it) */
-  map_t by_path; /* path → the same inode_t* */
-  handle_t **slots; /* fh - 1 → handle (NULL: free) */
-  size_t *free_slots;
-  size_t nslots, nfree, cap;
+  ids_t ids;
 } ll_t;
-
-/* ---- inode numbers ---- */
-
-static uint64_t path_ino(const char *path, uint64_t salt) {
-  uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
-  for (const unsigned char *p = (const unsigned char *) path; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
-  h += salt * 0x9e3779b97f4a7c15ULL; /* splitmix64's finalizer: every bit of the path moves every bit */
-  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h < 2 ? h + 2 : h; /* 0: no inode; 1: the root */
-}
-
-static void ino_key(uint64_t ino, char key[17]) { snprintf(key, 17, "%016" PRIx64, ino); }
-
-/* The path's number, counted as one more kernel reference; 0 when out of memory or no number is free. */
-static uint64_t ino_ref(ll_t *ll, const char *path) {
-  uint64_t ino = 0;
-  char key[17];
-  pthread_mutex_lock(&ll->lock);
-  inode_t *in = map_get(&ll->by_path, path);
-  for (uint64_t salt = 0; !in && salt < PROBES; salt++) {
-    uint64_t cand = path_ino(path, salt);
-    ino_key(cand, key);
-    if (map_find(&ll->by_ino, key)) continue; /* another path's: a collision */
-    inode_t *n = calloc(1, sizeof *n);
-    node_t *pn = n ? node_new(path, n) : NULL;
-    node_t *in_node = pn ? node_new(key, n) : NULL;
-    if (!in_node) {
-      if (pn) node_free(pn, NULL);
-      free(n);
-      break;
-    }
-    n->ino = cand;
-    n->path = pn->key;
-    map_link(&ll->by_path, pn);
-    map_link(&ll->by_ino, in_node);
-    in = n;
-  }
-  if (in) {
-    in->nlookup++;
-    ino = in->ino;
-  }
-  pthread_mutex_unlock(&ll->lock);
-  return ino;
-}
-
-static void ino_forget(ll_t *ll, uint64_t ino, uint64_t nlookup) {
-  char key[17];
-  ino_key(ino, key);
-  pthread_mutex_lock(&ll->lock);
-  inode_t *in = map_get(&ll->by_ino, key);
-  if (in) in->nlookup = nlookup < in->nlookup ? in->nlookup - nlookup : 0;
-  if (in && in->nlookup == 0) {
-    node_free(map_unlink(&ll->by_path, in->path), NULL);
-    node_free(map_unlink(&ll->by_ino, key), free);
-  }
-  pthread_mutex_unlock(&ll->lock);
-}
-
-/* Copies ino's path into buf; false for a number the kernel has not been given. */
-static bool ino_path(ll_t *ll, fuse_ino_t ino, char buf[PATH_MAX_LEN + 1]) {
-  if (ino == FUSE_ROOT_ID) {
-    strcpy(buf, "/");
-    return true;
-  }
-  char key[17];
-  ino_key(ino, key);
-  pthread_mutex_lock(&ll->lock);
-  const inode_t *in = map_get(&ll->by_ino, key);
-  if (in) snprintf(buf, PATH_MAX_LEN + 1, "%s", in->path);
-  pthread_mutex_unlock(&ll->lock);
-  return in != NULL;
-}
-
-/* ---- file handles ---- */
-
-/* A slot for h (fh = slot + 1); 0 when out of memory. */
-static uint64_t handle_put(ll_t *ll, handle_t *h) {
-  uint64_t fh = 0;
-  pthread_mutex_lock(&ll->lock);
-  if (ll->nfree == 0 && ll->nslots == ll->cap) {
-    size_t cap = ll->cap ? ll->cap * 2 : 64;
-    handle_t **slots = realloc(ll->slots, cap * sizeof *slots);
-    if (slots) ll->slots = slots;
-    size_t *free_slots = slots ? realloc(ll->free_slots, cap * sizeof *free_slots) : NULL;
-    if (free_slots) {
-      ll->free_slots = free_slots;
-      ll->cap = cap;
-    }
-  }
-  size_t slot = SIZE_MAX;
-  if (ll->nfree > 0) slot = ll->free_slots[--ll->nfree];
-  else if (ll->nslots < ll->cap) slot = ll->nslots++;
-  if (slot != SIZE_MAX) {
-    ll->slots[slot] = h;
-    fh = slot + 1;
-  }
-  pthread_mutex_unlock(&ll->lock);
-  return fh;
-}
-
-/* Under ll->lock: fh's handle, or NULL. */
-static handle_t *handle_at(ll_t *ll, uint64_t fh) { return fh >= 1 && fh <= ll->nslots ? ll->slots[fh - 1] : NULL; }
-
-static void handle_drop(engine_t *e, handle_t *h) {
-  blob_unref(h->blob);
-  binding_unref(h->binding);
-  free(h);
-  __atomic_sub_fetch(&e->handle_count, 1, __ATOMIC_RELAXED);
-}
-
-/* Takes fh's handle out of the table (NULL if none). */
-static handle_t *handle_take(ll_t *ll, uint64_t fh) {
-  pthread_mutex_lock(&ll->lock);
-  handle_t *h = handle_at(ll, fh);
-  if (h) {
-    ll->slots[fh - 1] = NULL;
-    ll->free_slots[ll->nfree++] = fh - 1;
-  }
-  pthread_mutex_unlock(&ll->lock);
-  return h;
-}
 
 /* ---- operations (libfuse's threads) ---- */
 
@@ -235,7 +99,7 @@ static const entry_t *entry_at(const engine_t *e, const char *path, entry_t *scr
 /* The stat of ino's entry (ENOENT: no such path now). */
 static int stat_of(ll_t *ll, fuse_ino_t ino, struct stat *st, int *kind) {
   char path[PATH_MAX_LEN + 1];
-  if (!ino_path(ll, ino, path)) return ENOENT;
+  if (!ids_path(&ll->ids, ino, path)) return ENOENT;
   entry_t root;
   pthread_rwlock_rdlock(&ll->e->lock);
   const entry_t *en = entry_at(ll->e, path, &root);
@@ -253,7 +117,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
   struct fuse_entry_param ep = { .entry_timeout = ll->opts.entry_timeout, .attr_timeout = ll->opts.attr_timeout };
   const entry_t *en = NULL;
   entry_t root;
-  if (ino_path(ll, parent, dir) && strlen(name) <= NAME_BYTES_MAX && strlen(dir) <= 1 + NAME_BYTES_MAX) {
+  if (ids_path(&ll->ids, parent, dir) && strlen(name) <= NAME_BYTES_MAX && strlen(dir) <= 1 + NAME_BYTES_MAX) {
     snprintf(path, sizeof path, "%s/%s", parent == FUSE_ROOT_ID ? "" : dir, name);
     pthread_rwlock_rdlock(&ll->e->lock);
     if ((en = entry_at(ll->e, path, &root))) fill_stat(ll->e, en, 0, &ep.attr);
@@ -268,16 +132,16 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
     }
     return;
   }
-  if (!(ep.ino = ino_ref(ll, path))) {
+  if (!(ep.ino = ids_ino_ref(&ll->ids, path))) {
     fuse_reply_err(req, ENOMEM);
     return;
   }
   ep.attr.st_ino = ep.ino;
-  if (fuse_reply_entry(req, &ep) != 0) ino_forget(ll, ep.ino, 1); /* the kernel did not take it */
+  if (fuse_reply_entry(req, &ep) != 0) ids_forget(&ll->ids, ep.ino, 1); /* the kernel did not take it */
 }
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, unsigned long nlookup) {
-  ino_forget(ll_of(req), ino, nlookup);
+  ids_forget(&ll_of(req)->ids, ino, nlookup);
   fuse_reply_none(req);
 }
 
@@ -307,7 +171,7 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
   ll_t *ll = ll_of(req);
   char path[PATH_MAX_LEN + 1], child[PATH_MAX_LEN + 2];
   if (size > 128 * 1024) size = 128 * 1024;
-  if (!ino_path(ll, ino, path)) {
+  if (!ids_path(&ll->ids, ino, path)) {
     fuse_reply_err(req, ENOENT);
     return;
   }
@@ -338,7 +202,7 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
     st.st_mode = is_root ? S_IFDIR : S_IFREG;
     for (size_t i = start; i < en->nnames && !full; i++) {
       snprintf(child, sizeof child, "%s/%s", is_root ? "" : path, en->names[i]);
-      st.st_ino = path_ino(child, 0); /* informational (d_ino): the kernel looks the name up */
+      st.st_ino = ids_path_ino(child, 0); /* informational (d_ino): the kernel looks the name up */
       off_t next = 3 + (is_root ? (off_t) en->keys[i] : (off_t) i);
       size_t n = fuse_add_direntry(req, buf + used, size - used, en->names[i], &st, next);
       if (n > size - used) full = true;
@@ -357,7 +221,7 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   handle_t *h = NULL;
   int err = 0;
   entry_t root;
-  if (!ino_path(ll, ino, path)) {
+  if (!ids_path(&ll->ids, ino, path)) {
     fuse_reply_err(req, ENOENT);
     return;
   }
@@ -375,8 +239,8 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
     __atomic_add_fetch(&ll->e->handle_count, 1, __ATOMIC_RELAXED);
   }
   pthread_rwlock_unlock(&ll->e->lock);
-  if (!err && !(fi->fh = handle_put(ll, h))) {
-    handle_drop(ll->e, h);
+  if (!err && !(fi->fh = ids_handle_put(&ll->ids, h))) {
+    ids_handle_drop(ll->e, h);
     err = ENOMEM;
   }
   if (err) {
@@ -386,7 +250,7 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   fi->direct_io = ll->opts.direct_io;
   fi->keep_cache = 0;
   if (fuse_reply_open(req, fi) != 0) { /* interrupted: no RELEASE will come */
-    if ((h = handle_take(ll, fi->fh))) handle_drop(ll->e, h);
+    if ((h = ids_handle_take(&ll->ids, fi->fh))) ids_handle_drop(ll->e, h);
   }
 }
 
@@ -394,13 +258,7 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
   (void) ino;
   ll_t *ll = ll_of(req);
   blob_t *held = NULL;
-  int err = 0;
-  pthread_mutex_lock(&ll->lock);
-  const handle_t *h = handle_at(ll, fi->fh);
-  if (!h) err = EBADF;
-  else if (__atomic_load_n(&h->binding->revoked, __ATOMIC_ACQUIRE)) err = EACCES;
-  else blob_ref(held = h->blob); /* RELEASE may run on another thread while the reply is written */
-  pthread_mutex_unlock(&ll->lock);
+  int err = ids_read_blob(&ll->ids, fi->fh, &held); /* our own reference: RELEASE may run meanwhile */
   if (err) {
     fuse_reply_err(req, err);
     return;
@@ -418,8 +276,8 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void) ino;
   ll_t *ll = ll_of(req);
-  handle_t *h = handle_take(ll, fi->fh);
-  if (h) handle_drop(ll->e, h);
+  handle_t *h = ids_handle_take(&ll->ids, fi->fh);
+  if (h) ids_handle_drop(ll->e, h);
   fuse_reply_err(req, 0);
 }
 
@@ -485,14 +343,7 @@ static const struct fuse_lowlevel_ops ll_ops = {
 /* ---- state, loop, mount ---- */
 
 static void ll_free(ll_t *ll) {
-  /* The loop has ended (its workers joined): no RELEASE will come for a handle still here. */
-  for (size_t i = 0; i < ll->nslots; i++)
-    if (ll->slots[i]) handle_drop(ll->e, ll->slots[i]);
-  map_clear(&ll->by_path, NULL);
-  map_clear(&ll->by_ino, free);
-  free(ll->slots);
-  free(ll->free_slots);
-  pthread_mutex_destroy(&ll->lock);
+  ids_free(&ll->ids, ll->e); /* the loop has ended: no RELEASE will come for a handle still there */
   free(ll);
 }
 
@@ -530,9 +381,7 @@ static ll_t *ll_new(engine_t *e) {
   ll_t *ll = calloc(1, sizeof *ll);
   if (!ll) return NULL;
   ll->e = e;
-  if (map_init(&ll->by_ino, 64) != 0 || map_init(&ll->by_path, 64) != 0 || pthread_mutex_init(&ll->lock, NULL) != 0) {
-    map_clear(&ll->by_ino, NULL);
-    map_clear(&ll->by_path, NULL);
+  if (ids_init(&ll->ids) != 0) {
     free(ll);
     return NULL;
   }
