@@ -9,13 +9,13 @@ import { test } from 'node:test';
 import { NodeSecrets } from '../agent/secrets/node-secrets.js';
 import { mountSecrets } from './mount.js';
 
-test('HUSH_FS_ENGINE other than native or fuse-native is refused before the mount point is touched', async () => {
+test('HUSH_FS_ENGINE other than native, native-ll or fuse-native is refused before the mount point is touched', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hush-engine-'));
   const saved = process.env.HUSH_FS_ENGINE;
   try {
     for (const name of ['fuse', 'constructor']) {
       process.env.HUSH_FS_ENGINE = name;
-      await assert.rejects(mountSecrets(join(dir, 'secrets'), new NodeSecrets()), { message: `hush: HUSH_FS_ENGINE must be 'native' or 'fuse-native', not '${name}'` });
+      await assert.rejects(mountSecrets(join(dir, 'secrets'), new NodeSecrets()), { message: `hush: HUSH_FS_ENGINE must be 'native', 'native-ll' or 'fuse-native', not '${name}'` });
     }
     assert.equal(existsSync(join(dir, 'secrets')), false);
   } finally {

@@ -2,7 +2,7 @@
 # The native FUSE engine (fs/native) under AddressSanitizer and UndefinedBehaviorSanitizer: builds the
 # addon with -fsanitize=address,undefined into a temporary copy of the package (the product's own build
 # is left alone), runs the engine's tests (fs/engines/native.test.js: the view scenarios, the random
-# sequence, the addon's own) there with libasan preloaded into node, and fails on a failed test or on
+# sequence, the addon's own; fs/engines/native-ll.test.js: the same on the low-level variant) there with libasan preloaded into node, and fails on a failed test or on
 # any sanitizer report, from any process. Run by scripts/test.sh after the build; needs what it needs
 # (root, /dev/fuse, dist/ and both addons built, gcc's libasan and libubsan).
 set -euo pipefail
@@ -53,7 +53,7 @@ status=0
   export LD_PRELOAD=$libasan
   export ASAN_OPTIONS="detect_leaks=0:handle_sigbus=0:quarantine_size_mb=16:abort_on_error=1:halt_on_error=1:log_path=$reports/asan"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
-  node --test --test-concurrency=1 dist/fs/engines/native.test.js
+  node --test --test-concurrency=1 dist/fs/engines/native.test.js dist/fs/engines/native-ll.test.js
 ) >"$work/test.log" 2>&1 || status=$?
 if compgen -G "$reports/*" >/dev/null; then
   for report in "$reports"/*; do

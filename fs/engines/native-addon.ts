@@ -77,6 +77,12 @@ export interface HushFsAddon {
    * its last file closed) and /dev/fuse is closed. Unmounting is the caller's (umount2 MNT_DETACH).
    */
   mount(engine: Engine, mountPoint: string, options: string, onEvent: (event: 'init' | 'exit') => void): void;
+  /**
+   * The same as mount, on libfuse's low-level API (fs/native/hushfs_ll.c, HUSH_FS_ENGINE=native-ll): inode
+   * numbers are a hash of the path (the root's 1) and file handles small integers into the engine's own
+   * table, so a later process could serve the same connection. Same arguments, events and guarantees.
+   */
+  mountLowLevel(engine: Engine, mountPoint: string, options: string, onEvent: (event: 'init' | 'exit') => void): void;
   /** The running loop no longer keeps the process alive (after the caller detached the mount). */
   unref(engine: Engine): void;
   stats(engine: Engine): EngineStats;

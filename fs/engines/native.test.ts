@@ -15,6 +15,7 @@ import { mountSecretsNative, nativeEngineAvailable, type NativeEngineMount } fro
 import { loadAddon, type DirRow, type Engine, type FileRow, type HushFsAddon, type RootEntry } from './native-addon.js';
 import { T1, cleanup, errorCode, payload, ref, task, tempMountPoint, trackedMount, unmount } from '../test/fixtures.js';
 import { assertServes, listInOrder, readHandle, viewScenarios } from '../test/view-scenarios.js';
+import { nativeEngine } from '../test/native-engine.js';
 
 // The default engine is part of the product: not built is a failure, never a skip.
 const skip = false;
@@ -25,42 +26,9 @@ it('the native engine (the default) is built', () => {
 const mount = (mp: string, secrets: NodeSecrets): Promise<NativeEngineMount> => trackedMount(mountSecretsNative, mp, secrets);
 after(cleanup);
 
-// ---- the scenarios both engines pass, with this engine's counters and extra checks ----
+// ---- the scenarios every engine passes, with this engine's counters and extra checks (fs/test/native-engine.ts) ----
 
-viewScenarios<NativeEngineMount>({
-  name: 'native',
-  mount: mountSecretsNative,
-  skip,
-  revokedReadErrors: ['EACCES'],
-  // The engine copies every version into C memory and keeps its own handles.
-  versionsHeld: (m) => m.stats().liveBlobs,
-  openHandles: (m) => m.stats().handles,
-  addon: /hush_fs_engine\.node/,
-  checks: {
-    rotatedWhileOpen(m, _v1, before) {
-      assert.equal(m.stats().blobs, before, 'v1 no longer registered');
-    },
-    allClosed(m, secrets) {
-      assert.equal(m.stats().blobs, secrets.heldVersions);
-      assert.equal(secrets.heldVersions, secrets.view().versions.size, 'no version of NodeSecrets held past its drop: this engine holds its own copies');
-    },
-    detachedWhileOpen(m) {
-      assert.equal(m.stats().running, true);
-    },
-    async detachedClosed(m) {
-      await Promise.race([m.ended, new Promise((_, fail) => setTimeout(() => fail(new Error('the loop did not end')), 5_000))]);
-      const st = m.stats();
-      assert.deepEqual({ blobs: st.blobs, bindings: st.bindings }, { blobs: 0, bindings: 0 });
-      // The kernel may tear the detached connection down before the reader's RELEASE is read: that
-      // handle is then never released (its bytes were zeroed when the loop ended).
-      assert.ok(st.handles <= 1 && st.liveBlobs <= st.handles, `handles ${st.handles}, blobs held ${st.liveBlobs}`);
-    },
-    randomStep(m, view, bindings, what) {
-      assert.equal(m.stats().blobs, view.versions.size, `${what}: versions in C`);
-      assert.ok(m.stats().bindings <= bindings.size, `${what}: no binding left registered in C once gone`);
-    },
-  },
-});
+viewScenarios(nativeEngine('native', mountSecretsNative));
 
 // ---- this engine only ----
 

@@ -126,7 +126,19 @@ export interface NativeEngineMount extends MountedSecrets {
  * mountSecrets (fs/mount.ts) with the native engine: same mount point handling, same options, same
  * view; resolves once the kernel has initialised the connection.
  */
-export async function mountSecretsNative(mountPoint: string, secrets: ViewSource, log?: Logger): Promise<NativeEngineMount> {
+export function mountSecretsNative(mountPoint: string, secrets: ViewSource, log?: Logger): Promise<NativeEngineMount> {
+  return mountWith('native', mountPoint, secrets, log);
+}
+
+/**
+ * The same on libfuse's low-level API (HUSH_FS_ENGINE=native-ll; fs/native/hushfs_ll.c): stable inode
+ * numbers and file handles a later process could be given (issue 11). Same table, options and view.
+ */
+export function mountSecretsNativeLowLevel(mountPoint: string, secrets: ViewSource, log?: Logger): Promise<NativeEngineMount> {
+  return mountWith('native-ll', mountPoint, secrets, log);
+}
+
+async function mountWith(name: 'native' | 'native-ll', mountPoint: string, secrets: ViewSource, log?: Logger): Promise<NativeEngineMount> {
   const mp = await canonicalMountPoint(mountPoint);
   const native = nativeSys(); // fail early if the addon is not built: we could not unmount
   const hushfs = loadAddon();
@@ -174,7 +186,8 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
 
   let timer: NodeJS.Timeout | undefined;
   try {
-    hushfs.mount(engine, mp, MOUNT_OPTIONS.join(','), onEvent);
+    if (name === 'native-ll') hushfs.mountLowLevel(engine, mp, MOUNT_OPTIONS.join(','), onEvent);
+    else hushfs.mount(engine, mp, MOUNT_OPTIONS.join(','), onEvent);
     await Promise.race([
       initialised,
       new Promise<never>((_, fail) => {
@@ -198,11 +211,11 @@ export async function mountSecretsNative(mountPoint: string, secrets: ViewSource
   } finally {
     clearTimeout(timer);
   }
-  // /dev/fuse is already close-on-exec (fs/native/hushfs_hl.c); libfuse's auto_unmount control socket is not.
+  // /dev/fuse is already close-on-exec (fs/native/hushfs_hl.c, hushfs_ll.c); libfuse's auto_unmount control socket is not.
   const marked = native.cloexecFuseFds();
 
   const mine = await ownMount(mp);
-  log?.info({ mountPoint: mp, mountId: mine?.id, options: MOUNT_OPTIONS.join(','), cloexecMarked: marked, engine: 'native' }, 'secrets mounted');
+  log?.info({ mountPoint: mp, mountId: mine?.id, options: MOUNT_OPTIONS.join(','), cloexecMarked: marked, engine: name }, 'secrets mounted');
 
   let unmounted: Promise<void> | undefined;
   return {

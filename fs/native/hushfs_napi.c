@@ -3,7 +3,8 @@
 // guarantees) is documented once, in HushFsAddon (fs/engines/native-addon.ts).
 //
 // The layers: hushfs_map (containers), hushfs_state (the refcounted state and its threads),
-// hushfs_tree (a change of the served tree, on C rows), hushfs_hl (FUSE operations, loop, mount).
+// hushfs_tree (a change of the served tree, on C rows), hushfs_hl (FUSE operations, loop, mount; or
+// hushfs_ll, the same on libfuse's low-level API, by mountLowLevel).
 //
 // Secret bytes: putBlob copies a Buffer's bytes straight into the blob (no other copy); the Buffer
 // stays the caller's. Nothing else passed in holds a secret value.
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "hushfs_hl.h"
+#include "hushfs_ll.h"
 #include "hushfs_state.h"
 #include "hushfs_tree.h"
 
@@ -361,15 +363,21 @@ static void event_exit(void *arg) {
   if (gone) events_free(ev);
 }
 
-static napi_value js_mount(napi_env env, napi_callback_info info) {
+/* mount and mountLowLevel: the same arguments and events; `mount_fn` is hl_mount or ll_mount. */
+static napi_value mount_with(napi_env env, napi_callback_info info, const char *fn,
+                             const char *(*mount_fn)(engine_t *, const char *, const char *, engine_events_t)) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   engine_t *e = argc == 4 ? get_engine(env, argv[0]) : NULL;
   napi_valuetype cbt = napi_undefined;
   if (e) napi_typeof(env, argv[3], &cbt);
-  if (!e || cbt != napi_function) return throw_msg(env, "hushfs.mount(engine, mountPoint, options, onEvent): bad arguments");
-  if (e->mounted) return throw_msg(env, "hushfs.mount: this engine has already mounted");
+  if (!e || cbt != napi_function) {
+    char text[128];
+    snprintf(text, sizeof text, "hushfs.%s(engine, mountPoint, options, onEvent): bad arguments", fn);
+    return throw_msg(env, text);
+  }
+  if (e->mounted) return throw_in(env, fn, "this engine has already mounted");
   char *mnt = get_string(env, argv[1]);
   char *opts = get_string(env, argv[2]);
   events_t *ev = calloc(1, sizeof *ev);
@@ -387,15 +395,19 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   } else if (napi_add_env_cleanup_hook(env, on_env_cleanup, ev) != napi_ok) {
     napi_release_threadsafe_function(ev->tsfn, napi_tsfn_abort);
     err = "cannot add the cleanup hook"; /* ev is left: the aborted function may still hold it */
-  } else if ((err = hl_mount(e, mnt, opts, (engine_events_t) { .on_init = event_init, .on_exit = event_exit, .ctx = ev })) != NULL) {
+  } else if ((err = mount_fn(e, mnt, opts, (engine_events_t) { .on_init = event_init, .on_exit = event_exit, .ctx = ev })) != NULL) {
     napi_remove_env_cleanup_hook(env, on_env_cleanup, ev);
     napi_release_threadsafe_function(ev->tsfn, napi_tsfn_abort);
     /* ev is left to the aborted function's teardown (a few bytes, on a failed mount only) */
   }
   free(mnt);
   free(opts);
-  return err ? throw_in(env, "mount", err) : NULL;
+  return err ? throw_in(env, fn, err) : NULL;
 }
+
+static napi_value js_mount(napi_env env, napi_callback_info info) { return mount_with(env, info, "mount", hl_mount); }
+
+static napi_value js_mount_low_level(napi_env env, napi_callback_info info) { return mount_with(env, info, "mountLowLevel", ll_mount); }
 
 static napi_value js_unref(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -443,6 +455,7 @@ NAPI_MODULE_INIT() {
     { "setTree", js_set_tree },
     { "updateTree", js_update_tree },
     { "mount", js_mount },
+    { "mountLowLevel", js_mount_low_level },
     { "unref", js_unref },
     { "stats", js_stats },
   };

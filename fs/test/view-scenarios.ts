@@ -29,7 +29,7 @@ const FUSE_SUPER_MAGIC = 0x65735546;
 /** What differs between the engines, for the shared scenarios. */
 export interface FsEngine<M extends MountedSecrets = MountedSecrets> {
   /** Names the engine in the describe titles ('fuse-native', 'native'). */
-  name: 'fuse-native' | 'native';
+  name: 'fuse-native' | 'native' | 'native-ll';
   /** Mounts with this engine (not tracked: the suite tracks it). */
   mount(mp: string, secrets: NodeSecrets): Promise<M>;
   /** false, or why this engine's tests are skipped. */
