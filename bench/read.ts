@@ -7,7 +7,8 @@
 //          entry/attr/negative timeouts, default_permissions, allow_other, auto_unmount)
 //          — "hush (fuse-native)" — and, in the same run, a second manager + agent with
 //          HUSH_FS_ENGINE=native (fs/engines/native.ts: same options, requests answered on libfuse's
-//          threads) — "hush (native)". HUSH_BENCH_READ_ENGINES=fuse-native or =native runs only one.
+//          threads) — "hush (native)" — and a third with HUSH_FS_ENGINE=native-ll (the same addon on
+//          libfuse2's low-level API) — "hush (native-ll)". HUSH_BENCH_READ_ENGINES=a,b runs only those.
 //   C      the smallest libfuse2 high-level file system (bench/fuse-c/hello.c) serving the same
 //          layout (/task.1/secret, dir 0500, file 0400, 64 bytes) with the same options,
 //          multi-threaded like fuse-native's fuse_loop_mt — the floor for any libfuse2 daemon
@@ -32,13 +33,14 @@ import {
 } from './harness.js';
 import { startManager, type RunningManager } from './manager-proc.js';
 
-type Engine = 'fuse-native' | 'native';
+const ENGINES = ['fuse-native', 'native', 'native-ll'] as const;
+type Engine = (typeof ENGINES)[number];
 const ENGINE_ADDON = 'hush_fs_engine.node';
 
-/** The hush engines to measure: HUSH_BENCH_READ_ENGINES (comma-separated), default both. */
+/** The hush engines to measure: HUSH_BENCH_READ_ENGINES (comma-separated), default all. */
 function engines(): Engine[] {
-  const raw = (process.env.HUSH_BENCH_READ_ENGINES ?? 'fuse-native,native').split(',').map((e) => e.trim()).filter(Boolean);
-  for (const e of raw) if (e !== 'fuse-native' && e !== 'native') throw new Error(`HUSH_BENCH_READ_ENGINES: unknown engine ${e}`);
+  const raw = (process.env.HUSH_BENCH_READ_ENGINES ?? ENGINES.join(',')).split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of raw) if (!(ENGINES as readonly string[]).includes(e)) throw new Error(`HUSH_BENCH_READ_ENGINES: unknown engine ${e}`);
   return [...new Set(raw)] as Engine[];
 }
 
@@ -227,9 +229,9 @@ async function run(opts: BenchOptions): Promise<BenchResult> {
         if (Date.now() > deadline) throw new Error(`${hushFile} not readable after 10 s`);
         await sleep(10);
       }
-      // Check which engine really serves: only the native one loads its addon.
+      // Check which engine really serves: only the native ones load its addon.
       const loaded = (await readFile(`/proc/${agent.pid}/maps`, 'utf8')).includes(ENGINE_ADDON);
-      if (loaded !== (engine === 'native')) throw new Error(`the agent for engine ${engine} ${loaded ? 'loaded' : 'did not load'} ${ENGINE_ADDON}`);
+      if (loaded !== (engine !== 'fuse-native')) throw new Error(`the agent for engine ${engine} ${loaded ? 'loaded' : 'did not load'} ${ENGINE_ADDON}`);
       log(`hush agent (pid ${agent.pid}, engine ${engine}) serves ${hushFile}`);
       hushSystems.push({ name: `hush (${engine})`, file: hushFile });
     }
