@@ -31,6 +31,19 @@ export interface NativeSys {
   detachUnmountAsync(path: string): Promise<void>;
   /** mount(NULL, path, NULL, MS_PRIVATE | MS_SHARED | MS_SLAVE, NULL): the propagation type of an existing mount point. */
   setPropagation(path: string, kind: 'private' | 'shared' | 'slave'): void;
+  // Descriptor passing (common/native/fdpass.c; use them through common/fd-passing.ts).
+  /** One sendmsg of `payload` (1 byte to 1 MiB) with `fds` as SCM_RIGHTS on a connected AF_UNIX socket; returns the bytes sent. */
+  sendFds(socketFd: number, fds: number[], payload: Buffer): number;
+  /** poll up to timeoutMs (default 0), then one recvmsg(MSG_CMSG_CLOEXEC); too many fds or a truncated datagram throw EMSGSIZE with every received fd closed. */
+  recvFds(socketFd: number, maxFds: number, maxBytes: number, timeoutMs?: number): { payload: Buffer; fds: number[] };
+  /** SO_PEERCRED: the peer process at connect() time. */
+  peerCredentials(socketFd: number): { pid: number; uid: number; gid: number };
+  /** One datagram `message` with `fds` as SCM_RIGHTS to the notify socket (path or '@abstract'). */
+  sdNotifyWithFds(socket: string, message: string, fds: number[]): void;
+  /** A new AF_UNIX SOCK_DGRAM socket bound at `path` (or '@abstract'), close-on-exec. */
+  unixDatagramSocket(path: string): number;
+  /** Sets FD_CLOEXEC on fd (EBADF if it is not open). */
+  setCloexec(fd: number): void;
 }
 
 const ADDON = join('common', 'native', 'build', 'Release', 'hush_sys.node');

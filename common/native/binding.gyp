@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "hush_sys",
-      "sources": ["sys.c"],
+      "sources": ["sys.c", "fdpass.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

@@ -384,8 +384,11 @@ static napi_value no_core_dumps(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+void hush_fdpass_init(napi_env env, napi_value exports); /* fdpass.c: SCM_RIGHTS, SO_PEERCRED */
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  hush_fdpass_init(env, exports);
   napi_create_function(env, "detachUnmount", NAPI_AUTO_LENGTH, detach_unmount, NULL, &fn);
   napi_set_named_property(env, exports, "detachUnmount", fn);
   napi_create_function(env, "cloexecFuseFds", NAPI_AUTO_LENGTH, cloexec_fuse_fds, NULL, &fn);
